@@ -1,0 +1,66 @@
+#pragma once
+
+/// @file
+/// The error vocabulary shared by every layer of the SDK.
+
+#include <pusher/export.hpp>
+
+#include <string>
+
+namespace pusher {
+
+/// What went wrong. Append-only: a code is never renumbered or reused.
+enum class ErrorCode : int {
+  ok = 0,
+  /// DNS, TCP, proxy or TLS failed while connecting (message names the libcurl error).
+  connect_failed = 1,
+  /// The server did not answer the WebSocket upgrade correctly (status, headers, accept key).
+  handshake_failed = 2,
+  /// The server broke RFC 6455 (reserved bits, masked frame, bad opcode, bad close code...).
+  protocol_error = 3,
+  /// A text message or close reason was not valid UTF-8 (close 1007).
+  invalid_utf8 = 4,
+  /// A message was larger than the configured maximum (close 1009).
+  message_too_large = 5,
+  /// The connection closed; close_code says how (1006 when no close frame arrived).
+  connection_closed = 6,
+  /// Something did not happen in time (connect, handshake, pong, HTTP request).
+  timeout = 7,
+  /// Reading from or writing to the socket failed after the connection was up.
+  io_error = 8,
+  /// The server sent a `pusher:error`; server_code holds its code.
+  server_error = 9,
+  /// A message was not valid Pusher protocol JSON; it was skipped.
+  malformed_message = 10,
+  /// The outbound queue was full; the message named in `message` was not queued.
+  queue_overflow = 11,
+  /// Channel authorisation failed (HTTP status in server_code).
+  auth_failed = 12,
+  /// The server refused a subscription (`pusher:subscription_error`, or Reverb's 4009).
+  subscription_failed = 13,
+  /// The server refused the connection (4001-4099): the client stopped reconnecting.
+  connection_refused = 14,
+  /// A user callback threw; the message holds what() and other handlers still ran.
+  callback_exception = 15,
+  /// A client event was rejected before it was sent (size, rate, channel kind).
+  client_event_rejected = 16,
+};
+
+/// A short stable name for the code, such as "protocol_error".
+PUSHER_API const char* to_string(ErrorCode code) noexcept;
+
+/// An asynchronous failure, delivered by value to error callbacks. Never thrown.
+struct Error {
+  ErrorCode code = ErrorCode::ok;
+  /// Human-readable detail; never contains tokens, signatures or secrets.
+  std::string message;
+  /// The Pusher error code (4000-4399), the WebSocket close code, or an HTTP status; 0 if none.
+  int server_code = 0;
+  /// The channel concerned, if any.
+  std::string channel;
+
+  /// True when this holds an error.
+  explicit operator bool() const noexcept { return code != ErrorCode::ok; }
+};
+
+}  // namespace pusher

@@ -1,0 +1,12 @@
+#pragma once
+
+/// @file
+/// The export macro of the shared library. Everything not marked PUSHER_API is hidden.
+
+#if defined(_WIN32)
+#  define PUSHER_API
+#elif defined(__GNUC__)
+#  define PUSHER_API __attribute__((visibility("default")))
+#else
+#  define PUSHER_API
+#endif
