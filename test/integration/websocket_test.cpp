@@ -1,0 +1,158 @@
+// The WebSocket transport against real servers: node's `ws` (plain and TLS) and soketi.
+#include "net/websocket.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "fixtures.hpp"
+#include "ws_client.hpp"
+
+using pusher::ErrorCode;
+using pusher::detail::net::WebSocketOptions;
+using pusher::test::WsClient;
+
+namespace {
+
+WebSocketOptions options_for(const std::string& url) {
+  WebSocketOptions o;
+  o.url = url;
+  o.proxy = "";  // tests talk to loopback only, whatever the environment says
+  o.connect_timeout = std::chrono::seconds(10);
+  return o;
+}
+
+std::string payload_of(std::size_t size) {
+  std::string s;
+  s.reserve(size);
+  // Multi-byte UTF-8 mixed in, so text validation runs on every size.
+  const std::string unit = "h\xC3\xA9llo \xE2\x82\xAC ";
+  while (s.size() + unit.size() <= size) s += unit;
+  s.append(size - s.size(), 'x');
+  return s;
+}
+
+void check_echo(const std::string& url, const std::string& ca_file) {
+  WsClient client;
+  WebSocketOptions o = options_for(url);
+  o.ca_file = ca_file;
+  client.connect(o);
+  REQUIRE(client.wait_open());
+  const std::size_t sizes[] = {0, 1, 125, 126, 65535, 65536, 300000, 1u << 20};
+  for (std::size_t size : sizes) client.send(payload_of(size));
+  REQUIRE(client.wait_messages(std::size(sizes)));
+  auto got = client.messages();
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    CAPTURE(sizes[i]);
+    CHECK(got[i] == payload_of(sizes[i]));
+  }
+  client.close();
+  REQUIRE(client.wait_closed());
+  auto closed = client.close_event();
+  CHECK(closed.clean);
+  CHECK(closed.sent_code == 1000);
+  CHECK_FALSE(closed.error);
+}
+
+}  // namespace
+
+TEST_CASE("text messages from 0 bytes to 1 MiB echo intact over ws://") {
+  pusher::test::EchoServer server;
+  check_echo("ws://127.0.0.1:" + std::to_string(server.port()) + "/", "");
+}
+
+TEST_CASE("text messages from 0 bytes to 1 MiB echo intact over wss:// with the CA given") {
+  auto tls = pusher::test::make_tls_files();
+  pusher::test::EchoServer server(tls.server_cert, tls.server_key);
+  check_echo("wss://127.0.0.1:" + std::to_string(server.port()) + "/", tls.ca_cert);
+}
+
+TEST_CASE("TLS peers are verified by default") {
+  auto tls = pusher::test::make_tls_files();
+  SUBCASE("a self-signed server is refused when no CA is given") {
+    pusher::test::EchoServer server(tls.server_cert, tls.server_key);
+    WsClient client;
+    client.connect(options_for("wss://127.0.0.1:" + std::to_string(server.port()) + "/"));
+    REQUIRE(client.wait_closed());
+    CHECK_FALSE(client.opened());
+    CHECK(client.close_event().error.code == ErrorCode::connect_failed);
+  }
+  SUBCASE("a certificate for another host name is refused") {
+    pusher::test::EchoServer server(tls.wrong_host_cert, tls.wrong_host_key);
+    WsClient client;
+    WebSocketOptions o = options_for("wss://127.0.0.1:" + std::to_string(server.port()) + "/");
+    o.ca_file = tls.ca_cert;
+    client.connect(o);
+    REQUIRE(client.wait_closed());
+    CHECK_FALSE(client.opened());
+    CHECK(client.close_event().error.code == ErrorCode::connect_failed);
+  }
+}
+
+TEST_CASE("a server-initiated close is answered with the same code") {
+  pusher::test::EchoServer server;
+  WsClient client;
+  client.connect(options_for("ws://127.0.0.1:" + std::to_string(server.port()) + "/"));
+  REQUIRE(client.wait_open());
+  client.send("cmd:close:4001:go away");
+  REQUIRE(client.wait_closed());
+  auto closed = client.close_event();
+  CHECK(closed.code == 4001);
+  CHECK(closed.reason == "go away");
+  CHECK(closed.sent_code == 4001);
+  CHECK(closed.clean);
+  CHECK(closed.error.code == ErrorCode::connection_closed);
+  CHECK(closed.error.server_code == 4001);
+}
+
+TEST_CASE("a server ping is answered with a pong carrying its payload") {
+  pusher::test::EchoServer server;
+  WsClient client;
+  client.connect(options_for("ws://127.0.0.1:" + std::to_string(server.port()) + "/"));
+  REQUIRE(client.wait_open());
+  client.send("cmd:ping:are you there");
+  REQUIRE(client.wait_messages(1));
+  CHECK(client.messages()[0] == "pong:are you there");
+}
+
+TEST_CASE("a message over the maximum size fails the connection with 1009") {
+  pusher::test::EchoServer server;
+  WsClient client;
+  WebSocketOptions o = options_for("ws://127.0.0.1:" + std::to_string(server.port()) + "/");
+  o.max_message_size = 1000;
+  client.connect(o);
+  REQUIRE(client.wait_open());
+  client.send("cmd:send:1000");
+  REQUIRE(client.wait_messages(1));
+  client.send("cmd:send:1001");
+  REQUIRE(client.wait_closed());
+  auto closed = client.close_event();
+  CHECK(closed.sent_code == 1009);
+  CHECK(closed.error.code == ErrorCode::message_too_large);
+  CHECK(client.messages().size() == 1);
+}
+
+TEST_CASE("nothing listening gives connect_failed, not a hang") {
+  WsClient client;
+  client.connect(options_for("ws://127.0.0.1:" + std::to_string(pusher::test::free_port()) + "/"));
+  REQUIRE(client.wait_closed());
+  CHECK(client.close_event().error.code == ErrorCode::connect_failed);
+}
+
+TEST_CASE("an invalid URL is reported through on_close") {
+  WsClient client;
+  client.connect(options_for("http://127.0.0.1/"));
+  REQUIRE(client.wait_closed());
+  CHECK(client.close_event().error.code == ErrorCode::connect_failed);
+}
+
+TEST_CASE("soketi answers /app/<key>?protocol=7 with pusher:connection_established") {
+  pusher::test::SoketiServer soketi;
+  WsClient client;
+  client.connect(options_for("ws://127.0.0.1:" + std::to_string(soketi.port()) + "/app/" +
+                             soketi.options().key + "?protocol=7&client=cpp&version=0.1.0"));
+  REQUIRE(client.wait_messages(1));
+  const std::string first = client.messages()[0];
+  CHECK(first.find("\"event\":\"pusher:connection_established\"") != std::string::npos);
+  CHECK(first.find("socket_id") != std::string::npos);
+}
