@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <future>
 #include <mutex>
 #include <string>
@@ -17,10 +18,12 @@ namespace pusher::test {
 
 class WsClient : private detail::net::WebSocketListener {
  public:
-  WsClient() : ws_(thread_.loop(), *this) {}
+  WsClient()
+      : ws_(std::make_unique<detail::net::WebSocket>(
+            thread_.loop(), static_cast<detail::net::WebSocketListener&>(*this))) {}
   ~WsClient() override {
-    // Destroy the socket on its loop thread, before the thread stops.
-    run([this] { ws_.close(); });
+    // The socket belongs to its loop thread: destroy it there, before the thread stops.
+    run([this] { ws_.reset(); });
   }
 
   /// Runs `fn` on the loop thread and waits for it.
@@ -34,13 +37,13 @@ class WsClient : private detail::net::WebSocketListener {
   }
 
   void connect(detail::net::WebSocketOptions options) {
-    run([&] { ws_.connect(std::move(options)); });
+    run([&] { ws_->connect(std::move(options)); });
   }
   void send(const std::string& text) {
-    run([&] { ws_.send_text(text); });
+    run([&] { ws_->send_text(text); });
   }
   void close(std::uint16_t code = 1000) {
-    run([&] { ws_.close(code); });
+    run([&] { ws_->close(code); });
   }
 
   /// Waits until `pred` holds for the recorded state, or the deadline passes.
@@ -87,7 +90,7 @@ class WsClient : private detail::net::WebSocketListener {
   }
 
   detail::net::LoopThread thread_;
-  detail::net::WebSocket ws_;
+  std::unique_ptr<detail::net::WebSocket> ws_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool opened_ = false;
