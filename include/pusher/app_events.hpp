@@ -1,0 +1,78 @@
+#pragma once
+
+/// @file
+/// Typed application events: what a chat needs, decoded from Laravel-style broadcasts and
+/// Echo whispers. Anything else, or anything that fails to decode, is `Unknown`.
+
+#include <pusher/event.hpp>
+#include <pusher/export.hpp>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace pusher {
+
+/// A chat message was posted (Laravel `App\Events\MessageSent` by default).
+struct MessageSent {
+  std::string channel;
+  std::string id;            ///< message id (numbers become their decimal text)
+  std::string conversation;  ///< conversation/room id if the payload has one, else ""
+  std::string sender_id;
+  std::string sender_name;
+  std::string text;
+  std::string sent_at;       ///< as sent (ISO 8601 from Laravel); "" if absent
+};
+
+/// Someone is typing (the Echo whisper `client-typing` by default).
+struct UserTyping {
+  std::string channel;
+  std::string user_id;  ///< from the payload, else the event's user_id (presence channels)
+  std::string name;
+  bool typing = true;   ///< false when the payload says `"typing": false`
+};
+
+/// Someone read messages (Laravel `App\Events\MessagesRead` by default).
+struct MessagesRead {
+  std::string channel;
+  std::string reader_id;
+  std::string reader_name;
+  std::string last_read_id;              ///< the newest message read, if given
+  std::vector<std::string> message_ids;  ///< every id given (includes last_read_id if given)
+  std::string read_at;
+};
+
+/// Anything else: the raw event.
+struct Unknown {
+  std::string channel;
+  std::string name;
+  std::string data;
+};
+
+/// One decoded application event.
+using AppEvent = std::variant<MessageSent, UserTyping, MessagesRead, Unknown>;
+
+/// Which event names map to which type. Names follow Echo's rules (protocol.md §2.1): a name
+/// starting with '.' is taken as is (a `broadcastAs()` name); any other is prefixed with
+/// `event_namespace` and '.' is read as '\'. So with the defaults `MessageSent` matches
+/// `App\Events\MessageSent`. Whispers (`client-` names) are matched as they are.
+struct EventNames {
+  std::string event_namespace = "App.Events";  ///< "" for none (Echo's `namespace: false`)
+  std::string message_sent = "MessageSent";
+  std::string messages_read = "MessagesRead";
+  std::string user_typing = "client-typing";
+};
+
+/// Echo's name formatting: `format_event_name("MessageSent", "App.Events")` is
+/// `App\Events\MessageSent`; `.message.sent` is `message.sent`; `client-x` stays `client-x`.
+PUSHER_API std::string format_event_name(const std::string& name,
+                                         const std::string& event_namespace);
+
+/// Decodes one event. Never throws for bad input: it returns Unknown instead.
+/// Thread safety: a pure function, safe from any thread.
+PUSHER_API AppEvent decode_app_event(const Event& event, const EventNames& names = {});
+
+/// "MessageSent", "UserTyping", "MessagesRead" or "Unknown".
+PUSHER_API const char* type_name(const AppEvent& event) noexcept;
+
+}  // namespace pusher

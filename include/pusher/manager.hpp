@@ -1,0 +1,103 @@
+#pragma once
+
+/// @file
+/// The application's entry point: one connection and its channels.
+
+#include <pusher/app_events.hpp>
+#include <pusher/binding.hpp>
+#include <pusher/channel.hpp>
+#include <pusher/error.hpp>
+#include <pusher/event.hpp>
+#include <pusher/export.hpp>
+#include <pusher/options.hpp>
+#include <pusher/state.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pusher {
+
+namespace detail {
+class ManagerCore;
+}
+
+/// Counters since the Manager was created.
+struct Stats {
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t bytes_in = 0;   ///< payload bytes of text messages
+  std::uint64_t bytes_out = 0;
+  std::uint64_t reconnects = 0;  ///< successful connections after the first
+  std::chrono::milliseconds time_connected{0};
+  /// Round trip of the last `pusher:ping` answered; empty before the first.
+  std::optional<std::chrono::microseconds> last_ping_rtt;
+};
+
+/// Owns one connection to a Pusher-protocol server (Pusher, Reverb, soketi) and its channels.
+///
+/// ```
+/// pusher::Options options;
+/// options.key = "app-key";
+/// options.host = "127.0.0.1"; options.port = 6001; options.tls = false;
+/// pusher::Manager manager(options);
+/// auto channel = manager.subscribe("chat");
+/// auto binding = channel.bind("App\\Events\\MessageSent", [](const pusher::Event& e) { ... });
+/// manager.connect();
+/// ```
+///
+/// Thread safety: every member may be called from any thread. The Manager runs its own loop
+/// thread; every callback runs there, one at a time, never under an internal lock. A callback
+/// that throws is reported through on_error and the other callbacks still run. The destructor
+/// closes with 1000, waits a bounded time (about a second) for the server, and joins the loop;
+/// no callback runs after it returns. Do not destroy a Manager from inside its own callback.
+class PUSHER_API Manager {
+ public:
+  /// Throws std::invalid_argument when `options` has no key or no server to connect to.
+  explicit Manager(Options options);
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  /// Starts connecting; reconnects by itself until disconnect().
+  void connect();
+  /// Closes the connection and stops reconnecting; channels stay registered for connect().
+  void disconnect();
+
+  /// Subscribes (or returns the existing subscription: same name, same Channel). Safe before
+  /// connect(). Throws std::invalid_argument for an invalid channel name.
+  Channel subscribe(const std::string& channel_name);
+  /// Unsubscribes and forgets the channel; its bindings stop. Harmless for an unknown name.
+  void unsubscribe(const std::string& channel_name);
+  /// The subscription for a name, if subscribed.
+  std::optional<Channel> channel(const std::string& channel_name) const;
+
+  /// Calls `handler` for every event named `event`, on any channel.
+  Binding bind(const std::string& event, EventHandler handler);
+  /// Calls `handler` for every channel event (and channel notices) on any channel.
+  Binding bind_global(EventHandler handler);
+  /// Calls `handler` with every application event on any channel, decoded.
+  Binding bind_app_events(AppEventHandler handler);
+  /// Calls `handler` on every connection state change.
+  Binding on_state_change(std::function<void(const StateChange& change)> handler);
+  /// Calls `handler` with every asynchronous error.
+  Binding on_error(std::function<void(const Error& error)> handler);
+  /// Calls `handler` when a reconnect is scheduled, with the delay before it.
+  Binding on_connecting_in(std::function<void(std::chrono::milliseconds delay)> handler);
+
+  ConnectionState state() const;
+  /// The socket id while connected (send it as `X-Socket-ID` for Laravel's toOthers()); "" otherwise.
+  std::string socket_id() const;
+  /// The last `Options::history_capacity` channel events, oldest first (a copy).
+  std::vector<Event> history() const;
+  Stats stats() const;
+
+ private:
+  std::shared_ptr<detail::ManagerCore> core_;
+};
+
+}  // namespace pusher

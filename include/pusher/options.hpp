@@ -1,0 +1,97 @@
+#pragma once
+
+/// @file
+/// Everything a Manager can be configured with. Plain values: copy them freely.
+
+#include <pusher/app_events.hpp>
+#include <pusher/error.hpp>
+#include <pusher/export.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pusher {
+
+/// How loud the logger callback is. Off by default.
+enum class LogLevel { trace, debug, info, warn, error, off };
+
+/// "trace", "debug", ...
+PUSHER_API const char* to_string(LogLevel level) noexcept;
+
+/// Receives log lines at or above Options::log_level. Called on the loop thread. Lines never
+/// contain auth signatures, bearer tokens or app secrets.
+using Logger = std::function<void(LogLevel level, const std::string& message)>;
+
+/// One server address. Reverb and soketi listen on `/app/<key>` under an optional path.
+struct Endpoint {
+  std::string host;  ///< name or address
+  int port = 0;      ///< 0: 443 with TLS, 80 without
+  bool tls = true;   ///< wss:// rather than ws://
+  std::string path;  ///< prefix before `/app/<key>`, e.g. "/reverb"; empty for none
+};
+
+/// When and how fast to reconnect after a drop (protocol.md §1.4, §1.10).
+///
+/// Attempt n (counted from 0 since the last successful connection) waits a random delay in
+/// [0, min(max_delay, initial_delay * 2^n)] (full jitter), and at least initial_delay when the
+/// server asked for a back-off (4100-4199). Codes 4200-4299 retry at once the first time only.
+struct ReconnectPolicy {
+  std::chrono::milliseconds initial_delay{1000};
+  std::chrono::milliseconds max_delay{30000};
+  /// 0: never give up. Otherwise the state becomes `failed` after this many failed attempts.
+  unsigned max_attempts = 0;
+};
+
+/// Configuration of a Manager. Only `key` and one way to reach the server are required:
+/// `cluster` for Pusher, or `host` (and usually `port`, `tls`) for Reverb and soketi.
+struct Options {
+  /// The app key (public, part of the URL).
+  std::string key;
+  /// Pusher cluster, e.g. "eu" -> wss://ws-eu.pusher.com. Ignored when `host` is set.
+  std::string cluster;
+  /// Reverb/soketi host; with `port`, `tls` and `path`.
+  std::string host;
+  int port = 0;
+  bool tls = true;
+  std::string path;
+  /// More endpoints, tried in turn after `host` on reconnects (servers scaled out).
+  std::vector<Endpoint> fallback_endpoints;
+  /// Sent as the Origin header when set (Reverb's `allowed_origins`).
+  std::string origin;
+
+  /// Verify the TLS peer and host name. Turning it off logs a warning on every connect.
+  bool verify_peer = true;
+  /// PEM file of CA certificates to verify with; empty: the system's store.
+  std::string ca_file;
+  /// nullopt: libcurl's environment proxies (`https_proxy`...); "": none; else a proxy URL.
+  std::optional<std::string> proxy;
+
+  /// TCP + TLS + WebSocket upgrade + `pusher:connection_established` must finish within this.
+  std::chrono::milliseconds connect_timeout{10000};
+  /// Silence after which a `pusher:ping` is sent; the server's activity_timeout wins if lower.
+  std::chrono::milliseconds activity_timeout{120000};
+  /// No answer within this after a ping: the connection is dropped and made again.
+  std::chrono::milliseconds pong_timeout{30000};
+  /// Not connected for this long: the state becomes `unavailable` (tries continue).
+  std::chrono::milliseconds unavailable_timeout{10000};
+  ReconnectPolicy reconnect;
+
+  /// Inbound messages larger than this close the connection with 1009.
+  std::size_t max_message_size = 1u << 20;
+  /// Messages sent while not connected wait here; past this many, send reports queue_overflow.
+  std::size_t outbound_queue_limit = 100;
+  /// How many channel events the history keeps.
+  std::size_t history_capacity = 100;
+
+  /// Which event names decode to which AppEvent type.
+  EventNames event_names;
+
+  Logger logger;
+  LogLevel log_level = LogLevel::off;
+};
+
+}  // namespace pusher

@@ -1,0 +1,29 @@
+#pragma once
+
+/// @file
+/// Connection states, after pusher-js's state machine (protocol.md §1.9).
+
+#include <pusher/export.hpp>
+
+namespace pusher {
+
+/// Where the connection is.
+enum class ConnectionState {
+  initialized,   ///< created, connect() not called yet
+  connecting,    ///< trying to connect (first time or after a drop)
+  connected,     ///< the handshake finished: socket_id() is valid
+  unavailable,   ///< could not connect for `unavailable_timeout`; still trying
+  disconnected,  ///< closed on purpose by disconnect(), or refused by the server (4001-4099)
+  failed,        ///< gave up after `ReconnectPolicy::max_attempts` failed attempts
+};
+
+/// "initialized", "connecting", ...
+PUSHER_API const char* to_string(ConnectionState state) noexcept;
+
+/// A transition, delivered to state callbacks.
+struct StateChange {
+  ConnectionState previous = ConnectionState::initialized;
+  ConnectionState current = ConnectionState::initialized;
+};
+
+}  // namespace pusher

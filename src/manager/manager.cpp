@@ -1,0 +1,109 @@
+#include <pusher/manager.hpp>
+
+#include <stdexcept>
+
+#include "manager/manager_core.hpp"
+#include "service/service.hpp"
+
+namespace pusher {
+
+Manager::Manager(Options options) {
+  if (options.key.empty()) throw std::invalid_argument("Options::key is required");
+  if (detail::service::endpoints_of(options).empty()) {
+    throw std::invalid_argument("Options needs a server: set host (Reverb, soketi) or cluster (Pusher)");
+  }
+  if (options.outbound_queue_limit == 0) {
+    throw std::invalid_argument("Options::outbound_queue_limit must be at least 1");
+  }
+  auto thread = std::make_unique<detail::net::LoopThread>();
+  auto loop_ref = std::make_shared<detail::LoopRef>(thread->loop());
+  core_ = std::make_shared<detail::ManagerCore>(std::move(options), thread->loop(), loop_ref);
+  core_->adopt_thread(std::move(thread));
+}
+
+Manager::~Manager() { core_->shutdown(); }
+
+void Manager::connect() { core_->connect(); }
+
+void Manager::disconnect() { core_->disconnect(); }
+
+Channel Manager::subscribe(const std::string& channel_name) {
+  return Channel(core_->subscribe(channel_name));
+}
+
+void Manager::unsubscribe(const std::string& channel_name) { core_->unsubscribe(channel_name); }
+
+std::optional<Channel> Manager::channel(const std::string& channel_name) const {
+  auto found = core_->find(channel_name);
+  if (!found) return std::nullopt;
+  return Channel(std::move(found));
+}
+
+namespace {
+
+template <typename RegistryT, typename Fn>
+Binding register_on_loop(const std::shared_ptr<detail::ManagerCore>& core,
+                         RegistryT detail::ManagerCore::*registry, std::string filter, Fn fn) {
+  using Slot = typename RegistryT::Slot;
+  auto slot = std::make_shared<Slot>(core->loop_ref(), std::move(filter), std::move(fn));
+  std::weak_ptr<detail::ManagerCore> weak = core;
+  core->loop_ref()->post([weak, registry, slot]() mutable {
+    if (auto c = weak.lock()) ((*c).*registry).adopt(std::move(slot));
+  });
+  return Binding(slot);
+}
+
+}  // namespace
+
+Binding Manager::bind(const std::string& event, EventHandler handler) {
+  return register_on_loop(core_, &detail::ManagerCore::events, event, std::move(handler));
+}
+
+Binding Manager::bind_global(EventHandler handler) {
+  return register_on_loop(core_, &detail::ManagerCore::events, std::string(), std::move(handler));
+}
+
+Binding Manager::bind_app_events(AppEventHandler handler) {
+  return register_on_loop(core_, &detail::ManagerCore::app_events, std::string(), std::move(handler));
+}
+
+Binding Manager::on_state_change(std::function<void(const StateChange&)> handler) {
+  return register_on_loop(core_, &detail::ManagerCore::state_handlers, std::string(),
+                          std::move(handler));
+}
+
+Binding Manager::on_error(std::function<void(const Error&)> handler) {
+  return register_on_loop(core_, &detail::ManagerCore::error_handlers, std::string(),
+                          std::move(handler));
+}
+
+Binding Manager::on_connecting_in(std::function<void(std::chrono::milliseconds)> handler) {
+  return register_on_loop(core_, &detail::ManagerCore::connecting_in_handlers, std::string(),
+                          std::move(handler));
+}
+
+ConnectionState Manager::state() const { return core_->state(); }
+
+std::string Manager::socket_id() const { return core_->socket_id(); }
+
+std::vector<Event> Manager::history() const { return core_->history(); }
+
+Stats Manager::stats() const {
+  auto result = std::make_shared<Stats>();
+  std::weak_ptr<detail::ManagerCore> weak = core_;
+  core_->loop_ref()->call([weak, result] {
+    auto core = weak.lock();
+    if (!core) return;
+    detail::service::ServiceStats s = core->service().stats();
+    result->messages_in = s.messages_in;
+    result->messages_out = s.messages_out;
+    result->bytes_in = s.bytes_in;
+    result->bytes_out = s.bytes_out;
+    result->reconnects = s.reconnects;
+    result->time_connected = s.time_connected;
+    result->last_ping_rtt = s.last_ping_rtt;
+  });
+  return *result;
+}
+
+}  // namespace pusher

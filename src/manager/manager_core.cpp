@@ -1,0 +1,350 @@
+#include "manager/manager_core.hpp"
+
+#include <functional>
+#include <future>
+#include <stdexcept>
+#include <utility>
+
+#include "protocol/encode.hpp"
+
+namespace pusher::detail {
+namespace {
+
+// The destructor waits this long for the server to answer our close 1000.
+constexpr auto kCloseWait = std::chrono::milliseconds(1000);
+constexpr auto kPoll = std::chrono::milliseconds(5);
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xF];
+          out += hex[c & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<LoopRef> loop_ref,
+                         service::TransportFactory make_transport, net::Scheduler* scheduler)
+    : options_(std::move(options)),
+      loop_ref_(std::move(loop_ref)),
+      log_(options_.logger, options_.log_level),
+      random_(std::random_device{}()),
+      history_(options_.history_capacity) {
+  if (!make_transport) {
+    make_transport = [&loop](net::WebSocketListener& listener) {
+      return std::make_unique<net::WebSocket>(loop, listener);
+    };
+  }
+  service_ = std::make_unique<service::Service>(
+      scheduler != nullptr ? *scheduler : loop, std::move(make_transport), *this, options_, log_, [this] {
+        return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+      });
+}
+
+ManagerCore::~ManagerCore() = default;
+
+template <typename Fn>
+void ManagerCore::guarded(const char* what, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    report(Error{ErrorCode::callback_exception, std::string(what) + " callback threw: " + e.what(), 0, {}});
+  } catch (...) {
+    report(Error{ErrorCode::callback_exception, std::string(what) + " callback threw", 0, {}});
+  }
+}
+
+void ManagerCore::report(const Error& error) {
+  log_.warn(std::string(to_string(error.code)) + ": " + error.message);
+  error_handlers.dispatch({}, [](auto&& call) {
+    try {
+      call();
+    } catch (...) {
+      // An error handler that throws has nowhere left to report to.
+    }
+  }, error);
+}
+
+void ManagerCore::connect() {
+  loop_ref_->post([self = weak_from_this()] {
+    if (auto core = self.lock()) core->service_->connect();
+  });
+}
+
+void ManagerCore::disconnect() {
+  loop_ref_->post([self = weak_from_this()] {
+    if (auto core = self.lock()) core->service_->disconnect();
+  });
+}
+
+void ManagerCore::shutdown() {
+  auto closed = std::make_shared<std::promise<void>>();
+  auto closed_future = closed->get_future();
+  auto deadline = std::chrono::steady_clock::now() + kCloseWait;
+  // Close 1000 and poll (on the loop) until the server answered or the deadline passed.
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [this, closed, deadline, poll_weak = std::weak_ptr<std::function<void()>>(poll)] {
+    if (!service_->transport_active() || std::chrono::steady_clock::now() >= deadline) {
+      closed->set_value();
+      return;
+    }
+    auto again = poll_weak.lock();
+    if (thread_ && again) thread_->loop().add_timer(kPoll, [again] { (*again)(); });
+  };
+  bool posted = loop_ref_->post([this, poll] {
+    service_->disconnect();
+    (*poll)();
+  });
+  if (posted) closed_future.wait_for(kCloseWait + std::chrono::milliseconds(500));
+  loop_ref_->shut();
+  if (thread_) thread_->stop_and_join();
+  // The loop is stopped: tearing down on this thread races with nothing.
+  service_.reset();
+  thread_.reset();
+}
+
+std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
+  std::string problem = protocol::validate_channel_name(name);
+  if (!problem.empty()) throw std::invalid_argument("invalid channel name '" + name + "': " + problem);
+  std::shared_ptr<ChannelCore> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = channels_[name];
+    if (!slot) slot = std::make_shared<ChannelCore>(name, loop_ref_);
+    channel = slot;
+  }
+  loop_ref_->post([self = weak_from_this(), channel] {
+    auto core = self.lock();
+    if (!core) return;
+    // A second subscribe while an unsubscribe waits for the pending one reinstates it.
+    channel->cancelled = false;
+    if (channel->sub == ChannelCore::Sub::idle && core->service_->state() == ConnectionState::connected) {
+      core->send_subscribe(*channel);
+    }
+  });
+  return channel;
+}
+
+void ManagerCore::unsubscribe(const std::string& name) {
+  loop_ref_->post([self = weak_from_this(), name] {
+    if (auto core = self.lock()) core->do_unsubscribe(name);
+  });
+}
+
+void ManagerCore::do_unsubscribe(const std::string& name) {
+  auto channel = find(name);
+  if (!channel) return;
+  channel->events.clear();
+  channel->app_events.clear();
+  if (channel->sub == ChannelCore::Sub::pending) {
+    // protocol.md §1.9: the server has not answered yet; unsubscribe once it does.
+    channel->cancelled = true;
+    return;
+  }
+  if (channel->sub == ChannelCore::Sub::subscribed) {
+    service_->send_now(protocol::encode_unsubscribe(name));
+  }
+  channel->sub = ChannelCore::Sub::idle;
+  channel->subscribed = false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = channels_.find(name);
+  if (it != channels_.end() && it->second == channel) channels_.erase(it);
+}
+
+std::shared_ptr<ChannelCore> ManagerCore::find(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return find_locked(name);
+}
+
+std::shared_ptr<ChannelCore> ManagerCore::find_locked(const std::string& name) const {
+  auto it = channels_.find(name);
+  return it == channels_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<ChannelCore>> ManagerCore::channels_snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::shared_ptr<ChannelCore>> out;
+  out.reserve(channels_.size());
+  for (const auto& [name, channel] : channels_) out.push_back(channel);
+  return out;
+}
+
+ConnectionState ManagerCore::state() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_;
+}
+
+std::string ManagerCore::socket_id() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return socket_id_;
+}
+
+void ManagerCore::send_subscribe(ChannelCore& channel) {
+  channel.sub = ChannelCore::Sub::pending;
+  service_->send_now(protocol::encode_subscribe(channel.name()));
+}
+
+void ManagerCore::on_state_change(StateChange change) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    state_ = change.current;
+    if (change.current != ConnectionState::connected) socket_id_.clear();
+  }
+  log_.info(std::string("state ") + to_string(change.previous) + " -> " + to_string(change.current));
+  if (change.current != ConnectionState::connected) {
+    // Every subscription died with the connection (pusher-js channel.disconnect()).
+    auto now = std::chrono::steady_clock::now();
+    for (auto& channel : channels_snapshot()) {
+      if (channel->sub == ChannelCore::Sub::subscribed) channel->lost_at = now;
+      channel->sub = ChannelCore::Sub::idle;
+      channel->subscribed = false;
+      if (channel->cancelled) do_unsubscribe_cancelled(*channel);
+    }
+  }
+  state_handlers.dispatch({}, [this](auto&& call) { guarded("state", call); }, change);
+}
+
+void ManagerCore::on_connected(const std::string& socket_id) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    socket_id_ = socket_id;
+  }
+  // Every channel again, with the new socket id (protocol.md §1.9).
+  for (auto& channel : channels_snapshot()) {
+    if (channel->sub == ChannelCore::Sub::idle) send_subscribe(*channel);
+  }
+}
+
+void ManagerCore::on_connecting_in(std::chrono::milliseconds delay) {
+  connecting_in_handlers.dispatch({}, [this](auto&& call) { guarded("connecting_in", call); }, delay);
+}
+
+void ManagerCore::on_error(const Error& error) { report(error); }
+
+void ManagerCore::on_message(protocol::Inbound& message) {
+  if (auto* event = std::get_if<protocol::ChannelEvent>(&message)) {
+    on_channel_event(*event);
+  } else if (auto* ok = std::get_if<protocol::SubscriptionSucceeded>(&message)) {
+    on_subscription_succeeded(*ok);
+  } else if (auto* failed = std::get_if<protocol::SubscriptionError>(&message)) {
+    on_subscription_error(*failed);
+  } else if (auto* error = std::get_if<protocol::ServerError>(&message)) {
+    on_server_error(*error);
+  } else if (auto* count = std::get_if<protocol::SubscriptionCount>(&message)) {
+    auto channel = find(count->channel);
+    if (channel) channel->subscription_count = count->count;
+    notify(channel.get(), count->channel, "pusher:subscription_count",
+           "{\"subscription_count\":" + std::to_string(count->count) + "}");
+  } else if (auto* miss = std::get_if<protocol::CacheMiss>(&message)) {
+    notify(find(miss->channel).get(), miss->channel, "pusher:cache_miss", "");
+  } else if (auto* added = std::get_if<protocol::MemberAdded>(&message)) {
+    notify(find(added->channel).get(), added->channel, "pusher:member_added",
+           "{\"id\":\"" + json_escape(added->member.id) + "\",\"info\":" +
+               (added->member.info.empty() ? "null" : added->member.info) + "}");
+  } else if (auto* removed = std::get_if<protocol::MemberRemoved>(&message)) {
+    notify(find(removed->channel).get(), removed->channel, "pusher:member_removed",
+           "{\"id\":\"" + json_escape(removed->user_id) + "\"}");
+  } else if (auto* ignored = std::get_if<protocol::Ignored>(&message)) {
+    log_.debug("ignored unknown event " + ignored->event);
+  }
+}
+
+void ManagerCore::on_subscription_succeeded(const protocol::SubscriptionSucceeded& m) {
+  auto channel = find(m.channel);
+  if (!channel || channel->sub != ChannelCore::Sub::pending) return;
+  if (channel->cancelled) {
+    do_unsubscribe_cancelled(*channel);
+    return;
+  }
+  channel->sub = ChannelCore::Sub::subscribed;
+  channel->subscribed = true;
+  notify(channel.get(), m.channel, "pusher:subscription_succeeded", "{}");
+  if (channel->ever_subscribed) {
+    auto away = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - channel->lost_at);
+    notify(channel.get(), m.channel, "pusher:resubscribed",
+           "{\"away_ms\":" + std::to_string(away.count()) + "}");
+  }
+  channel->ever_subscribed = true;
+}
+
+void ManagerCore::do_unsubscribe_cancelled(ChannelCore& channel) {
+  if (channel.sub == ChannelCore::Sub::pending) {
+    service_->send_now(protocol::encode_unsubscribe(channel.name()));
+  }
+  channel.sub = ChannelCore::Sub::idle;
+  channel.cancelled = false;
+  channel.subscribed = false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = channels_.find(channel.name());
+  if (it != channels_.end() && it->second.get() == &channel) channels_.erase(it);
+}
+
+void ManagerCore::on_subscription_error(const protocol::SubscriptionError& m) {
+  auto channel = find(m.channel);
+  if (channel) channel->sub = ChannelCore::Sub::idle;
+  std::string data = "{\"type\":\"" + json_escape(m.type) + "\",\"error\":\"" + json_escape(m.error) +
+                     "\",\"status\":" + std::to_string(m.status) + "}";
+  notify(channel.get(), m.channel, "pusher:subscription_error", data);
+  report(Error{ErrorCode::subscription_failed,
+               "subscription to " + m.channel + " refused: " + m.type + " " + m.error, m.status,
+               m.channel});
+}
+
+void ManagerCore::on_server_error(const protocol::ServerError& m) {
+  report(Error{ErrorCode::server_error, "server error: " + m.message, m.code, m.channel});
+}
+
+void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
+  Event event;
+  event.channel = std::move(m.channel);
+  event.name = std::move(m.event);
+  event.data = std::move(m.data);
+  event.user_id = std::move(m.user_id);
+  event.received_at = std::chrono::system_clock::now();
+  history_.push(event);
+  auto channel = event.channel.empty() ? nullptr : find(event.channel);
+  dispatch(channel.get(), event, true);
+}
+
+void ManagerCore::notify(ChannelCore* channel, const std::string& channel_name,
+                         const std::string& name, std::string data) {
+  Event event;
+  event.channel = channel_name;
+  event.name = name;
+  event.data = std::move(data);
+  event.received_at = std::chrono::system_clock::now();
+  dispatch(channel, event, false);
+}
+
+void ManagerCore::dispatch(ChannelCore* channel, const Event& event, bool app_event) {
+  auto guard = [this](auto&& call) { guarded("event", call); };
+  // Channel handlers first, then the Manager's, as pusher-js does.
+  if (channel != nullptr) channel->events.dispatch(event.name, guard, event);
+  events.dispatch(event.name, guard, event);
+  if (!app_event) return;
+  bool channel_wants = channel != nullptr && !channel->app_events.empty();
+  if (!channel_wants && app_events.empty()) return;  // decode only when someone listens
+  AppEvent decoded = decode_app_event(event, options_.event_names);
+  if (channel_wants) channel->app_events.dispatch({}, guard, decoded, event);
+  app_events.dispatch({}, guard, decoded, event);
+}
+
+}  // namespace pusher::detail

@@ -1,0 +1,371 @@
+#include "service/service.hpp"
+
+#include <pusher/version.hpp>
+
+#include <algorithm>
+#include <utility>
+
+#include "protocol/encode.hpp"
+
+namespace pusher::detail::service {
+namespace {
+
+using Clock = net::Scheduler::Clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+// A pusher:error this recent explains a code-less close that follows it (protocol.md §1.4).
+constexpr auto kErrorExplainsClose = std::chrono::seconds(3);
+// Pusher's code for "pong reply not received": a pong timeout reconnects at once.
+constexpr int kPongTimeoutCode = 4201;
+
+std::string normalised_path(std::string path) {
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
+  return path;
+}
+
+}  // namespace
+
+std::string build_url(const Endpoint& endpoint, const std::string& key) {
+  int port = endpoint.port != 0 ? endpoint.port : (endpoint.tls ? 443 : 80);
+  std::string host = endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]"
+                                                                   : endpoint.host;
+  return std::string(endpoint.tls ? "wss://" : "ws://") + host + ":" + std::to_string(port) +
+         normalised_path(endpoint.path) + "/app/" + key +
+         "?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING;
+}
+
+std::vector<Endpoint> endpoints_of(const Options& options) {
+  std::vector<Endpoint> out;
+  if (!options.host.empty()) {
+    out.push_back(Endpoint{options.host, options.port, options.tls, options.path});
+  } else if (!options.cluster.empty()) {
+    out.push_back(Endpoint{"ws-" + options.cluster + ".pusher.com", 443, true, ""});
+  }
+  out.insert(out.end(), options.fallback_endpoints.begin(), options.fallback_endpoints.end());
+  return out;
+}
+
+Service::Service(net::Scheduler& scheduler, TransportFactory make_transport,
+                 ServiceListener& listener, Options options, Log log,
+                 std::function<double()> random_unit)
+    : scheduler_(scheduler),
+      make_transport_(std::move(make_transport)),
+      listener_(listener),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      random_unit_(std::move(random_unit)),
+      endpoints_(endpoints_of(options_)) {}
+
+Service::~Service() {
+  for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
+                      &unavailable_timer_}) {
+    cancel(*timer);
+  }
+  transport_.reset();  // drops the connection without callbacks
+}
+
+void Service::cancel(net::Scheduler::TimerId& timer) noexcept {
+  if (timer != 0) scheduler_.cancel_timer(timer);
+  timer = 0;
+}
+
+std::string Service::url_for(std::size_t index) const {
+  Endpoint endpoint = endpoints_.at(index % endpoints_.size());
+  if (force_tls_ && !endpoint.tls) {
+    endpoint.tls = true;
+    if (endpoint.port == 80) endpoint.port = 443;
+  }
+  return build_url(endpoint, options_.key);
+}
+
+net::WebSocketOptions Service::transport_options(std::size_t endpoint) const {
+  net::WebSocketOptions o;
+  o.url = url_for(endpoint);
+  if (!options_.origin.empty()) o.headers.push_back({"Origin", options_.origin});
+  o.verify_peer = options_.verify_peer;
+  o.ca_file = options_.ca_file;
+  o.proxy = options_.proxy;
+  o.connect_timeout = options_.connect_timeout;
+  o.max_message_size = options_.max_message_size;
+  return o;
+}
+
+void Service::connect() {
+  if (state_ == ConnectionState::connecting || state_ == ConnectionState::connected ||
+      state_ == ConnectionState::unavailable) {
+    return;
+  }
+  if (endpoints_.empty()) {
+    report(ErrorCode::connect_failed, "no server configured: set Options::host or cluster");
+    return;
+  }
+  if (transport_active_) {
+    stopping_ = true;  // the old connection is still closing: its on_close must not reconnect
+    transport_->abort(Error{ErrorCode::connection_closed, "replaced by a new connect()", 0, {}});
+  }
+  stopping_ = false;
+  attempts_ = 0;
+  set_state(ConnectionState::connecting);
+  if (state_ != ConnectionState::connecting) return;  // a state callback disconnected
+  start_attempt();
+}
+
+void Service::disconnect() {
+  stopping_ = true;
+  for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
+                      &unavailable_timer_}) {
+    cancel(*timer);
+  }
+  if (transport_active_) transport_->close(1000, "");
+  if (state_ != ConnectionState::initialized) set_state(ConnectionState::disconnected);
+}
+
+void Service::start_attempt() {
+  reconnect_timer_ = 0;
+  if (stopping_) return;
+  if (!transport_) transport_ = make_transport_(*this);
+  if (unavailable_timer_ == 0 && state_ == ConnectionState::connecting) {
+    unavailable_timer_ = scheduler_.add_timer(options_.unavailable_timeout, [this] {
+      unavailable_timer_ = 0;
+      if (state_ == ConnectionState::connecting) set_state(ConnectionState::unavailable);
+    });
+  }
+  handshake_done_ = false;
+  socket_id_.clear();
+  transport_active_ = true;
+  net::WebSocketOptions o = transport_options(endpoint_);
+  if (!o.verify_peer) log_.warn("TLS peer verification is OFF: the server is not authenticated");
+  log_.info("connecting to " + o.url);
+  handshake_timer_ = scheduler_.add_timer(options_.connect_timeout, [this] {
+    handshake_timer_ = 0;
+    if (transport_active_ && !handshake_done_) {
+      transport_->abort(Error{ErrorCode::timeout,
+                              "no pusher:connection_established within the connect timeout", 0,
+                              {}});
+    }
+  });
+  transport_->connect(std::move(o));
+}
+
+void Service::on_open() { log_.debug("WebSocket open; waiting for pusher:connection_established"); }
+
+void Service::on_text(std::string_view message) {
+  ++stats_.messages_in;
+  stats_.bytes_in += message.size();
+  last_activity_ = scheduler_.now();
+  if (pong_timer_ != 0) {  // any message proves the connection alive (protocol.md §1.8)
+    cancel(pong_timer_);
+    arm_activity_timer(activity_timeout_);
+  }
+  auto decoded = protocol::decode(message);
+  if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
+    report(ErrorCode::malformed_message, "skipped a malformed message: " + failure->message);
+    return;
+  }
+  auto& inbound = std::get<protocol::Inbound>(decoded);
+  if (auto* established = std::get_if<protocol::ConnectionEstablished>(&inbound)) {
+    on_established(*established);
+  } else if (std::holds_alternative<protocol::Ping>(inbound)) {
+    send_now(protocol::encode_pong());
+  } else if (std::holds_alternative<protocol::Pong>(inbound)) {
+    if (ping_sent_at_ != Clock::time_point{}) {
+      stats_.last_ping_rtt =
+          std::chrono::duration_cast<std::chrono::microseconds>(scheduler_.now() - ping_sent_at_);
+      ping_sent_at_ = {};
+    }
+  } else if (auto* error = std::get_if<protocol::ServerError>(&inbound)) {
+    on_server_error(*error, inbound);
+  } else if (handshake_done_) {
+    listener_.on_message(inbound);
+  }
+}
+
+void Service::on_binary(std::string_view message) {
+  report(ErrorCode::malformed_message, "skipped a binary message of " +
+                                           std::to_string(message.size()) +
+                                           " bytes: the Pusher protocol is text only");
+}
+
+void Service::on_pong(std::string_view) {}
+
+void Service::on_established(const protocol::ConnectionEstablished& established) {
+  if (handshake_done_) return;
+  cancel(handshake_timer_);
+  cancel(unavailable_timer_);
+  handshake_done_ = true;
+  socket_id_ = established.socket_id;
+  if (ever_connected_) ++stats_.reconnects;
+  ever_connected_ = true;
+  attempts_ = 0;
+  connected_at_ = scheduler_.now();
+  // The server's activity_timeout wins when it is lower (protocol.md §1.8).
+  activity_timeout_ = options_.activity_timeout;
+  if (established.activity_timeout > 0) {
+    activity_timeout_ = std::min(activity_timeout_, milliseconds(established.activity_timeout * 1000LL));
+  }
+  log_.info("connected, socket id " + socket_id_);
+  set_state(ConnectionState::connected);
+  if (state_ != ConnectionState::connected) return;
+  listener_.on_connected(socket_id_);
+  if (state_ != ConnectionState::connected) return;
+  flush_queue();
+  arm_activity_timer(activity_timeout_);
+}
+
+void Service::on_server_error(const protocol::ServerError& error, protocol::Inbound& inbound) {
+  recent_error_code_ = error.code;
+  recent_error_at_ = scheduler_.now();
+  if (!handshake_done_) {
+    // Before the handshake a pusher:error decides like a close code: Reverb sends 4004 and
+    // 4009 as messages and leaves the socket open (protocol.md §1.4, §4).
+    report(ErrorCode::server_error, "the server refused the handshake: " + error.message,
+           error.code);
+    if (transport_active_) {
+      transport_->abort(Error{ErrorCode::server_error, error.message, error.code, {}});
+    }
+    return;
+  }
+  // After the handshake it is informational; the Manager ties 4009 to a pending subscription.
+  listener_.on_message(inbound);
+}
+
+void Service::on_close(const net::CloseEvent& event) {
+  transport_active_ = false;
+  bool was_connected = handshake_done_;
+  handshake_done_ = false;
+  cancel(handshake_timer_);
+  cancel(activity_timer_);
+  cancel(pong_timer_);
+  ping_sent_at_ = {};
+  if (was_connected) {
+    stats_.time_connected += duration_cast<milliseconds>(scheduler_.now() - connected_at_);
+  }
+  if (stopping_) return;
+  if (event.error) listener_.on_error(event.error);
+  if (stopping_) return;
+  bool recent = recent_error_code_ != 0 && scheduler_.now() - recent_error_at_ <= kErrorExplainsClose;
+  int code = effective_close_code(event.code, recent ? recent_error_code_ : 0);
+  recent_error_code_ = 0;
+  // A failed attempt moves on to the next endpoint; a drop first retries the same one.
+  if (!was_connected) endpoint_ = (endpoint_ + 1) % endpoints_.size();
+  after_drop(code);
+}
+
+void Service::after_drop(int code) {
+  CloseAction action = classify_close(code);
+  if (action == CloseAction::refused) {
+    stopping_ = true;
+    cancel(unavailable_timer_);
+    set_state(ConnectionState::disconnected);
+    report(ErrorCode::connection_refused,
+           "the server refused the connection (" + std::to_string(code) + "): not reconnecting",
+           code);
+    return;
+  }
+  if (action == CloseAction::tls_only) force_tls_ = true;
+  if (options_.reconnect.max_attempts != 0 && attempts_ >= options_.reconnect.max_attempts) {
+    stopping_ = true;
+    cancel(unavailable_timer_);
+    set_state(ConnectionState::failed);
+    report(ErrorCode::connect_failed, "gave up after " + std::to_string(attempts_) +
+                                          " failed attempts");
+    return;
+  }
+  schedule_reconnect(action);
+}
+
+void Service::schedule_reconnect(CloseAction action) {
+  if (state_ == ConnectionState::connected) set_state(ConnectionState::connecting);
+  if (stopping_) return;
+  milliseconds delay = backoff_delay(action, attempts_, options_.reconnect.initial_delay,
+                                     options_.reconnect.max_delay, random_unit_());
+  ++attempts_;
+  log_.info("reconnecting in " + std::to_string(delay.count()) + " ms");
+  listener_.on_connecting_in(delay);
+  if (stopping_) return;
+  reconnect_timer_ = scheduler_.add_timer(delay, [this] { start_attempt(); });
+}
+
+void Service::set_state(ConnectionState state) {
+  if (state == state_) return;
+  StateChange change{state_, state};
+  state_ = state;
+  listener_.on_state_change(change);
+}
+
+void Service::arm_activity_timer(milliseconds after) {
+  cancel(activity_timer_);
+  if (!handshake_done_ || activity_timeout_.count() <= 0) return;
+  activity_timer_ = scheduler_.add_timer(after, [this] {
+    activity_timer_ = 0;
+    on_activity_timeout();
+  });
+}
+
+void Service::on_activity_timeout() {
+  // Messages do not re-arm the timer (that would cost a heap operation per message); the
+  // timer checks how long it has really been quiet and sleeps again for the rest.
+  auto quiet = scheduler_.now() - last_activity_;
+  if (quiet < activity_timeout_) {
+    arm_activity_timer(std::chrono::ceil<milliseconds>(activity_timeout_ - quiet));
+    return;
+  }
+  send_now(protocol::encode_ping());
+  ping_sent_at_ = scheduler_.now();
+  pong_timer_ = scheduler_.add_timer(options_.pong_timeout, [this] {
+    pong_timer_ = 0;
+    on_pong_timeout();
+  });
+}
+
+void Service::on_pong_timeout() {
+  if (!transport_active_) return;
+  log_.warn("no pong within the pong timeout: reconnecting");
+  recent_error_code_ = kPongTimeoutCode;
+  recent_error_at_ = scheduler_.now();
+  transport_->abort(Error{ErrorCode::timeout, "no pong within the pong timeout", 0, {}});
+}
+
+bool Service::send(std::string message, const std::string& what) {
+  if (state_ == ConnectionState::connected && handshake_done_ && queue_.empty()) {
+    return send_now(message);
+  }
+  if (queue_.size() >= options_.outbound_queue_limit) {
+    report(ErrorCode::queue_overflow, "the outbound queue is full (" +
+                                          std::to_string(queue_.size()) +
+                                          " messages): not sent: " + what);
+    return false;
+  }
+  queue_.push_back(std::move(message));
+  return true;
+}
+
+bool Service::send_now(const std::string& message) {
+  if (!transport_active_ || !handshake_done_) return false;
+  if (!transport_->send_text(message)) return false;
+  ++stats_.messages_out;
+  stats_.bytes_out += message.size();
+  return true;
+}
+
+void Service::flush_queue() {
+  while (!queue_.empty() && handshake_done_) {
+    if (!send_now(queue_.front())) return;
+    queue_.pop_front();
+  }
+}
+
+void Service::report(ErrorCode code, std::string message, int server_code) {
+  log_.warn(std::string(to_string(code)) + ": " + message);
+  listener_.on_error(Error{code, std::move(message), server_code, {}});
+}
+
+ServiceStats Service::stats() const {
+  ServiceStats s = stats_;
+  if (handshake_done_) s.time_connected += duration_cast<milliseconds>(scheduler_.now() - connected_at_);
+  return s;
+}
+
+}  // namespace pusher::detail::service

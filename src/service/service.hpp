@@ -1,0 +1,144 @@
+#pragma once
+
+#include <pusher/error.hpp>
+#include <pusher/options.hpp>
+#include <pusher/state.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "log.hpp"
+#include "net/scheduler.hpp"
+#include "net/websocket.hpp"
+#include "protocol/message.hpp"
+#include "service/close_action.hpp"
+
+namespace pusher::detail::service {
+
+/// What the Service tells the layer above (the Manager). Calls come on the loop thread.
+class ServiceListener {
+ public:
+  virtual ~ServiceListener() = default;
+  virtual void on_state_change(StateChange change) = 0;
+  /// The handshake finished. Resubscribe here: the outbound queue is flushed right after.
+  virtual void on_connected(const std::string& socket_id) = 0;
+  /// Every inbound message that is not about the connection itself.
+  virtual void on_message(protocol::Inbound& message) = 0;
+  virtual void on_error(const Error& error) = 0;
+  /// The next attempt starts after `delay`.
+  virtual void on_connecting_in(std::chrono::milliseconds delay) = 0;
+};
+
+/// Counters of one connection's life, over all reconnects.
+struct ServiceStats {
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t reconnects = 0;
+  std::chrono::milliseconds time_connected{0};
+  std::optional<std::chrono::microseconds> last_ping_rtt;
+};
+
+/// Makes transports; the real one makes WebSockets on the loop.
+using TransportFactory =
+    std::function<std::unique_ptr<net::Transport>(net::WebSocketListener& listener)>;
+
+/// One Pusher connection: the WebSocket URL, `pusher:connection_established`, the heartbeat,
+/// reconnects with back-off, and the bounded queue of messages sent while not connected.
+///
+/// Thread safety: loop thread only (the Manager posts to it).
+class Service final : private net::WebSocketListener {
+ public:
+  Service(net::Scheduler& scheduler, TransportFactory make_transport, ServiceListener& listener,
+          Options options, Log log, std::function<double()> random_unit);
+  ~Service() override;
+
+  void connect();
+  /// Closes with 1000 and stops reconnecting, always.
+  void disconnect();
+  /// Sends now when connected, else queues (in order) until the next handshake. Returns false
+  /// and reports queue_overflow when the queue is full. `what` names it in that error.
+  bool send(std::string message, const std::string& what);
+  /// Sends now if connected (subscriptions: the Manager redoes them on every connect).
+  bool send_now(const std::string& message);
+
+  ConnectionState state() const noexcept { return state_; }
+  const std::string& socket_id() const noexcept { return socket_id_; }
+  /// True between a connect and the end of that connection (closing included).
+  bool transport_active() const noexcept { return transport_active_; }
+  ServiceStats stats() const;
+  /// The URL of endpoint `index` (tests and logs; it holds no secret).
+  std::string url_for(std::size_t index) const;
+
+ private:
+  // net::WebSocketListener
+  void on_open() override;
+  void on_text(std::string_view message) override;
+  void on_binary(std::string_view message) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(const net::CloseEvent& event) override;
+
+  void start_attempt();
+  void on_established(const protocol::ConnectionEstablished& established);
+  void on_server_error(const protocol::ServerError& error, protocol::Inbound& inbound);
+  void after_drop(int close_code);
+  void schedule_reconnect(CloseAction action);
+  void set_state(ConnectionState state);
+  void arm_activity_timer(std::chrono::milliseconds after);
+  void on_activity_timeout();
+  void on_pong_timeout();
+  void flush_queue();
+  void report(ErrorCode code, std::string message, int server_code = 0);
+  void cancel(net::Scheduler::TimerId& timer) noexcept;
+  net::WebSocketOptions transport_options(std::size_t endpoint) const;
+
+  net::Scheduler& scheduler_;
+  TransportFactory make_transport_;
+  ServiceListener& listener_;
+  Options options_;
+  Log log_;
+  std::function<double()> random_unit_;
+  std::vector<Endpoint> endpoints_;
+
+  std::unique_ptr<net::Transport> transport_;
+  ConnectionState state_ = ConnectionState::initialized;
+  bool transport_active_ = false;   // between connect() and on_close
+  bool handshake_done_ = false;     // connection_established seen on this transport
+  bool stopping_ = false;           // disconnect() or refused: no reconnect
+  bool force_tls_ = false;          // 4000 asked for TLS
+  bool ever_connected_ = false;
+  std::size_t endpoint_ = 0;
+  unsigned attempts_ = 0;           // failed attempts since the last success
+  std::string socket_id_;
+  std::chrono::milliseconds activity_timeout_{0};
+
+  int recent_error_code_ = 0;
+  net::Scheduler::Clock::time_point recent_error_at_{};
+
+  net::Scheduler::TimerId handshake_timer_ = 0;
+  net::Scheduler::TimerId activity_timer_ = 0;
+  net::Scheduler::TimerId pong_timer_ = 0;
+  net::Scheduler::TimerId reconnect_timer_ = 0;
+  net::Scheduler::TimerId unavailable_timer_ = 0;
+  net::Scheduler::Clock::time_point ping_sent_at_{};
+  net::Scheduler::Clock::time_point connected_at_{};
+  net::Scheduler::Clock::time_point last_activity_{};
+
+  std::deque<std::string> queue_;
+  ServiceStats stats_;
+};
+
+/// The WebSocket URL of an endpoint: `ws[s]://host:port[/path]/app/<key>?protocol=7&client=cpp&version=X`.
+std::string build_url(const Endpoint& endpoint, const std::string& key);
+
+/// The endpoints an Options names, in the order they are tried.
+std::vector<Endpoint> endpoints_of(const Options& options);
+
+}  // namespace pusher::detail::service

@@ -1,0 +1,198 @@
+// The public Manager against a real soketi: events triggered through soketi's HTTP API with
+// the official `pusher` library, a SIGKILL + restart, and a refused app key.
+#include <pusher/pusher.hpp>
+
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fixtures.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Records what a Manager reports, for waiting on from the test thread.
+struct Watcher {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<pusher::Event> events;
+  std::vector<pusher::StateChange> states;
+  std::vector<pusher::Error> errors;
+  std::map<std::string, int> succeeded;  // subscription_succeeded per channel
+  std::vector<pusher::Binding> bindings;
+
+  explicit Watcher(pusher::Manager& m) {
+    bindings.push_back(m.bind_global([this](const pusher::Event& e) {
+      record([&] {
+        if (e.name == "pusher:subscription_succeeded") ++succeeded[e.channel];
+        if (e.name.rfind("pusher:", 0) != 0) events.push_back(e);
+      });
+    }));
+    bindings.push_back(m.on_state_change([this](const pusher::StateChange& c) {
+      record([&] { states.push_back(c); });
+    }));
+    bindings.push_back(m.on_error([this](const pusher::Error& e) { record([&] { errors.push_back(e); }); }));
+  }
+  template <typename F>
+  void record(F f) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      f();
+    }
+    cv.notify_all();
+  }
+  template <typename Pred>
+  bool wait(Pred pred, std::chrono::milliseconds timeout = 15s) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return cv.wait_for(lock, timeout, pred);
+  }
+  bool wait_subscribed(const std::string& channel, int times = 1) {
+    return wait([&] { return succeeded[channel] >= times; });
+  }
+  std::size_t event_count() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return events.size();
+  }
+};
+
+pusher::Options options_for(const pusher::test::SoketiServer& soketi) {
+  pusher::Options o;
+  o.key = soketi.options().key;
+  o.host = "127.0.0.1";
+  o.port = soketi.port();
+  o.tls = false;
+  o.proxy = "";
+  o.reconnect.initial_delay = 200ms;  // a test waits for reconnects: keep them quick
+  o.reconnect.max_delay = 1000ms;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("events triggered through soketi's HTTP API arrive in order with their data intact") {
+  pusher::test::SoketiServer soketi;
+  pusher::Manager manager(options_for(soketi));
+  Watcher w(manager);
+  auto chat = manager.subscribe("chat");
+  auto news = manager.subscribe("news");
+  manager.connect();
+  REQUIRE(w.wait_subscribed("chat"));
+  REQUIRE(w.wait_subscribed("news"));
+  CHECK(chat.subscribed());
+  CHECK(manager.state() == pusher::ConnectionState::connected);
+  CHECK_FALSE(manager.socket_id().empty());
+
+  soketi.trigger("chat", "App\\Events\\MessageSent",
+                 R"({"text":"h\u00e9llo \"world\" \u20ac","user":{"id":1,"name":"alice"}})", 20);
+  soketi.trigger("news", "headline", R"({"title":"one"})");
+  REQUIRE(w.wait([&] { return w.events.size() >= 21; }));
+  std::lock_guard<std::mutex> lock(w.mutex);
+  for (int i = 0; i < 20; ++i) {
+    CAPTURE(i);
+    const auto& e = w.events[static_cast<std::size_t>(i)];
+    CHECK(e.channel == "chat");
+    CHECK(e.name == "App\\Events\\MessageSent");
+    CHECK(e.data.find("\"seq\":" + std::to_string(i)) != std::string::npos);
+    CHECK(e.data.find("h\xC3\xA9llo \\\"world\\\" \xE2\x82\xAC") != std::string::npos);
+  }
+  CHECK(w.events[20].channel == "news");
+  CHECK(w.events[20].data == R"({"title":"one"})");
+  auto history = manager.history();
+  CHECK(history.size() == 21);
+}
+
+TEST_CASE("typed events decode from what soketi delivers") {
+  pusher::test::SoketiServer soketi;
+  pusher::Manager manager(options_for(soketi));
+  Watcher w(manager);
+  std::mutex mutex;
+  std::vector<pusher::AppEvent> typed;
+  auto b = manager.bind_app_events([&](const pusher::AppEvent& app, const pusher::Event&) {
+    std::lock_guard<std::mutex> lock(mutex);
+    typed.push_back(app);
+  });
+  manager.subscribe("room");
+  manager.connect();
+  REQUIRE(w.wait_subscribed("room"));
+  soketi.trigger("room", "App\\Events\\MessageSent",
+                 R"({"message":{"id":7,"text":"hi","user":{"id":1,"name":"alice"}}})");
+  soketi.trigger("room", "something.else", R"({"x":1})");
+  REQUIRE(w.wait([&] { return w.events.size() >= 2; }));
+  std::lock_guard<std::mutex> lock(mutex);
+  REQUIRE(typed.size() == 2);
+  auto* sent = std::get_if<pusher::MessageSent>(&typed[0]);
+  REQUIRE(sent != nullptr);
+  CHECK(sent->id == "7");
+  CHECK(sent->text == "hi");
+  CHECK(sent->sender_name == "alice");
+  CHECK(std::holds_alternative<pusher::Unknown>(typed[1]));
+}
+
+TEST_CASE("soketi killed and restarted: reconnect, resubscribe once, receive new events") {
+  pusher::test::SoketiServer soketi;
+  pusher::Manager manager(options_for(soketi));
+  Watcher w(manager);
+  manager.subscribe("a");
+  manager.subscribe("b");
+  manager.connect();
+  REQUIRE(w.wait_subscribed("a"));
+  REQUIRE(w.wait_subscribed("b"));
+  std::string first_socket = manager.socket_id();
+
+  soketi.kill_hard();
+  REQUIRE(w.wait([&] { return !w.states.empty() && w.states.back().current != pusher::ConnectionState::connected; }));
+  soketi.restart();
+  REQUIRE(w.wait_subscribed("a", 2));
+  REQUIRE(w.wait_subscribed("b", 2));
+  CHECK(manager.socket_id() != first_socket);
+  soketi.trigger("a", "after", R"({"n":1})");
+  soketi.trigger("b", "after", R"({"n":2})");
+  REQUIRE(w.wait([&] { return w.events.size() >= 2; }));
+  std::lock_guard<std::mutex> lock(w.mutex);
+  CHECK(w.events.size() == 2);  // each exactly once: no duplicate subscription
+  CHECK(w.succeeded["a"] == 2);
+  CHECK(w.succeeded["b"] == 2);
+  CHECK(manager.stats().reconnects == 1);
+}
+
+TEST_CASE("a wrong app key is refused (4001) without a reconnect loop") {
+  pusher::test::SoketiServer soketi;
+  pusher::Options o = options_for(soketi);
+  o.key = "no-such-key";
+  pusher::Manager manager(o);
+  Watcher w(manager);
+  manager.connect();
+  REQUIRE(w.wait([&] {
+    for (auto& e : w.errors) {
+      if (e.code == pusher::ErrorCode::connection_refused) return true;
+    }
+    return false;
+  }));
+  CHECK(manager.state() == pusher::ConnectionState::disconnected);
+  // No further attempts: the state stays put.
+  CHECK_FALSE(w.wait([&] { return w.states.size() > 2; }, 1500ms));
+  std::lock_guard<std::mutex> lock(w.mutex);
+  CHECK(w.states.size() == 2);  // connecting, disconnected
+  bool saw_4001 = false;
+  for (auto& e : w.errors) saw_4001 = saw_4001 || e.server_code == 4001;
+  CHECK(saw_4001);
+}
+
+TEST_CASE("the destructor closes and joins promptly even with the server gone") {
+  pusher::test::SoketiServer soketi;
+  auto start = std::chrono::steady_clock::now();
+  {
+    pusher::Manager manager(options_for(soketi));
+    Watcher w(manager);
+    manager.subscribe("x");
+    manager.connect();
+    REQUIRE(w.wait_subscribed("x"));
+    soketi.kill_hard();
+  }
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+}

@@ -1,0 +1,428 @@
+// The Service's state machine with a fake transport and a manual clock: no sockets, no sleeps.
+#include "service/service.hpp"
+
+#include <pusher/version.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "fake_transport.hpp"
+#include "manual_scheduler.hpp"
+
+using namespace std::chrono_literals;
+using pusher::ConnectionState;
+using pusher::ErrorCode;
+using pusher::detail::service::Service;
+
+namespace {
+
+struct Recorder : pusher::detail::service::ServiceListener {
+  std::vector<pusher::StateChange> states;
+  std::vector<std::string> connected;
+  std::vector<std::string> events;  // names of forwarded messages
+  std::vector<pusher::Error> errors;
+  std::vector<std::chrono::milliseconds> delays;
+  std::function<void(const std::string&)> on_connected_hook;
+
+  void on_state_change(pusher::StateChange change) override { states.push_back(change); }
+  void on_connected(const std::string& socket_id) override {
+    connected.push_back(socket_id);
+    if (on_connected_hook) on_connected_hook(socket_id);
+  }
+  void on_message(pusher::detail::protocol::Inbound& message) override {
+    events.push_back(std::visit(
+        [](auto& m) -> std::string {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, pusher::detail::protocol::ChannelEvent>) return m.event;
+          if constexpr (std::is_same_v<T, pusher::detail::protocol::ServerError>) {
+            return "error:" + std::to_string(m.code);
+          }
+          return "other";
+        },
+        message));
+  }
+  void on_error(const pusher::Error& error) override { errors.push_back(error); }
+  void on_connecting_in(std::chrono::milliseconds delay) override { delays.push_back(delay); }
+
+  bool has_error(ErrorCode code) const {
+    for (const auto& e : errors) {
+      if (e.code == code) return true;
+    }
+    return false;
+  }
+};
+
+struct Fixture {
+  pusher::test::ManualScheduler clock;
+  pusher::test::FakeServerSide server;
+  Recorder recorder;
+  double unit = 0.5;  // the "random" jitter value
+  std::unique_ptr<Service> service;
+
+  explicit Fixture(pusher::Options options = base_options()) {
+    service = std::make_unique<Service>(
+        clock,
+        [this](pusher::detail::net::WebSocketListener& listener) {
+          return std::make_unique<pusher::test::FakeTransport>(server, listener);
+        },
+        recorder, options, pusher::detail::Log{}, [this] { return unit; });
+  }
+  static pusher::Options base_options() {
+    pusher::Options o;
+    o.key = "app-key";
+    o.host = "127.0.0.1";
+    o.port = 6001;
+    o.tls = false;
+    return o;
+  }
+  void connect_and_establish(const std::string& socket_id = "1.2", int activity = 120) {
+    service->connect();
+    server.establish(socket_id, activity);
+  }
+  /// Runs the pending reconnect timer and returns its delay.
+  std::chrono::milliseconds next_delay() const { return recorder.delays.back(); }
+};
+
+}  // namespace
+
+TEST_CASE("connect goes connecting -> connected with the socket id and the right URL") {
+  Fixture f;
+  f.service->connect();
+  CHECK(f.service->state() == ConnectionState::connecting);
+  REQUIRE(f.server.connects.size() == 1);
+  CHECK(f.server.connects[0].url ==
+        "ws://127.0.0.1:6001/app/app-key?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING);
+  f.server.accept();
+  CHECK(f.service->state() == ConnectionState::connecting);  // open is not connected yet
+  f.server.establish("123.456");
+  CHECK(f.service->state() == ConnectionState::connected);
+  CHECK(f.service->socket_id() == "123.456");
+  CHECK(f.recorder.connected == std::vector<std::string>{"123.456"});
+  REQUIRE(f.recorder.states.size() == 2);
+  CHECK(f.recorder.states[0].previous == ConnectionState::initialized);
+  CHECK(f.recorder.states[0].current == ConnectionState::connecting);
+  CHECK(f.recorder.states[1].current == ConnectionState::connected);
+}
+
+TEST_CASE("URLs for a Pusher cluster and for a host with a path") {
+  pusher::Options cluster = Fixture::base_options();
+  cluster.host.clear();
+  cluster.cluster = "eu";
+  CHECK(Fixture(cluster).service->url_for(0) ==
+        "wss://ws-eu.pusher.com:443/app/app-key?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING);
+  pusher::Options reverb = Fixture::base_options();
+  reverb.host = "example.com";
+  reverb.port = 0;
+  reverb.tls = true;
+  reverb.path = "reverb/";
+  CHECK(Fixture(reverb).service->url_for(0) ==
+        "wss://example.com:443/reverb/app/app-key?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING);
+}
+
+TEST_CASE("the Origin header and TLS settings reach the transport") {
+  pusher::Options o = Fixture::base_options();
+  o.origin = "https://app.example";
+  o.ca_file = "/tmp/ca.pem";
+  o.max_message_size = 4096;
+  Fixture f(o);
+  f.service->connect();
+  const auto& c = f.server.connects.at(0);
+  REQUIRE(c.headers.size() == 1);
+  CHECK(c.headers[0].name == "Origin");
+  CHECK(c.headers[0].value == "https://app.example");
+  CHECK(c.ca_file == "/tmp/ca.pem");
+  CHECK(c.verify_peer);
+  CHECK(c.max_message_size == 4096);
+}
+
+TEST_CASE("no connection_established within the connect timeout is a failed attempt") {
+  pusher::Options o = Fixture::base_options();
+  o.unavailable_timeout = 60s;
+  Fixture f(o);
+  f.service->connect();
+  f.server.accept();
+  f.clock.advance(9999ms);
+  CHECK(f.server.open);
+  f.clock.advance(1ms);
+  CHECK_FALSE(f.server.open);
+  CHECK(f.recorder.has_error(ErrorCode::timeout));
+  CHECK(f.service->state() == ConnectionState::connecting);
+  REQUIRE(f.recorder.delays.size() == 1);
+  f.clock.advance(f.recorder.delays[0]);
+  CHECK(f.server.connects.size() == 2);
+}
+
+TEST_CASE("close codes decide: TLS, stop, back off, or reconnect at once") {
+  struct Row {
+    int code;
+    bool reconnects;
+    long long min_ms;
+    long long max_ms;
+  };
+  // unit = 0.5, initial delay 1000 ms: full jitter gives 500 ms on the first attempt.
+  const Row rows[] = {
+      {4000, true, 0, 0},      {4001, false, 0, 0},     {4009, false, 0, 0},
+      {4099, false, 0, 0},     {4100, true, 1000, 1000}, {4199, true, 1000, 1000},
+      {4200, true, 0, 0},      {4201, true, 0, 0},      {4299, true, 0, 0},
+      {1000, true, 500, 500},  {1001, true, 500, 500},  {1006, true, 500, 500},
+      {1002, true, 500, 500},  {4301, true, 500, 500},  {3000, true, 500, 500},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.code);
+    Fixture f;
+    f.connect_and_establish();
+    f.server.drop(static_cast<std::uint16_t>(row.code));
+    if (!row.reconnects) {
+      CHECK(f.service->state() == ConnectionState::disconnected);
+      CHECK(f.recorder.has_error(ErrorCode::connection_refused));
+      CHECK(f.recorder.delays.empty());
+      f.clock.advance(1h);
+      CHECK(f.server.connects.size() == 1);
+      continue;
+    }
+    CHECK(f.service->state() == ConnectionState::connecting);
+    REQUIRE(f.recorder.delays.size() == 1);
+    CHECK(f.recorder.delays[0].count() >= row.min_ms);
+    CHECK(f.recorder.delays[0].count() <= row.max_ms);
+    f.clock.advance(f.recorder.delays[0]);
+    REQUIRE(f.server.connects.size() == 2);
+    if (row.code == 4000) CHECK(f.server.connects[1].url.rfind("wss://127.0.0.1:6001/", 0) == 0);
+  }
+}
+
+TEST_CASE("a code-less close right after a pusher:error uses the error's code (Reverb)") {
+  SUBCASE("4001 then TCP drop: no reconnect") {
+    Fixture f;
+    f.connect_and_establish();
+    f.server.message(R"({"event":"pusher:error","data":"{\"code\":4001,\"message\":\"Application does not exist\"}"})");
+    f.server.drop(1006);
+    CHECK(f.service->state() == ConnectionState::disconnected);
+    CHECK(f.recorder.has_error(ErrorCode::connection_refused));
+  }
+  SUBCASE("4201 then TCP drop: reconnect at once") {
+    Fixture f;
+    f.connect_and_establish();
+    f.server.message(R"({"event":"pusher:error","data":{"code":4201,"message":"Pong reply not received in time"}})");
+    f.server.drop(1006);
+    REQUIRE(f.recorder.delays.size() == 1);
+    CHECK(f.recorder.delays[0] == 0ms);
+  }
+  SUBCASE("an error older than a few seconds explains nothing") {
+    Fixture f;
+    f.connect_and_establish();
+    f.server.message(R"({"event":"pusher:error","data":{"code":4001,"message":"x"}})");
+    f.clock.advance(10s);
+    f.server.drop(1006);
+    CHECK(f.service->state() == ConnectionState::connecting);
+  }
+}
+
+TEST_CASE("a pusher:error after the handshake is informational: forwarded, no reconnect") {
+  Fixture f;
+  f.connect_and_establish();
+  f.server.message(R"({"event":"pusher:error","data":"{\"code\":4200,\"message\":\"Invalid message format\"}"})");
+  CHECK(f.service->state() == ConnectionState::connected);
+  CHECK(f.server.open);
+  CHECK(f.recorder.events == std::vector<std::string>{"error:4200"});
+}
+
+TEST_CASE("a pusher:error before the handshake decides like a close code (socket left open)") {
+  SUBCASE("4004 over quota: refused") {
+    Fixture f;
+    f.service->connect();
+    f.server.accept();
+    f.server.message(R"({"event":"pusher:error","data":"{\"code\":4004,\"message\":\"Application is over connection quota\"}"})");
+    CHECK_FALSE(f.server.open);
+    CHECK(f.service->state() == ConnectionState::disconnected);
+    CHECK(f.recorder.has_error(ErrorCode::server_error));
+    CHECK(f.recorder.has_error(ErrorCode::connection_refused));
+  }
+  SUBCASE("4100 over capacity: back off") {
+    Fixture f;
+    f.service->connect();
+    f.server.accept();
+    f.server.message(R"({"event":"pusher:error","data":{"code":4100,"message":"Over capacity"}})");
+    CHECK(f.service->state() == ConnectionState::connecting);
+    REQUIRE(f.recorder.delays.size() == 1);
+    CHECK(f.recorder.delays[0] >= 1000ms);
+  }
+}
+
+TEST_CASE("backoff grows with failed attempts and resets after a success") {
+  Fixture f;
+  f.unit = 0.999;
+  f.service->connect();
+  std::vector<long long> delays;
+  for (int i = 0; i < 7; ++i) {
+    f.server.refuse_connect();
+    delays.push_back(f.recorder.delays.back().count());
+    f.clock.advance(f.recorder.delays.back());
+  }
+  CHECK(delays == std::vector<long long>{999, 1998, 3996, 7992, 15984, 29970, 29970});
+  f.server.establish();
+  CHECK(f.service->state() == ConnectionState::connected);
+  f.server.drop(1006);
+  CHECK(f.recorder.delays.back() == 999ms);
+}
+
+TEST_CASE("unavailable after the unavailable timeout of failing; connected again later") {
+  Fixture f;
+  f.service->connect();
+  for (int i = 0; i < 20 && f.service->state() != ConnectionState::unavailable; ++i) {
+    f.server.refuse_connect();
+    f.clock.advance(f.recorder.delays.back());
+  }
+  CHECK(f.service->state() == ConnectionState::unavailable);
+  CHECK(f.clock.now() >= pusher::test::ManualScheduler::Clock::time_point(std::chrono::hours(1000)) + 10s);
+  f.server.establish();
+  CHECK(f.service->state() == ConnectionState::connected);
+  CHECK(f.recorder.states.back().previous == ConnectionState::unavailable);
+}
+
+TEST_CASE("max attempts ends in failed, with an error, and no more tries") {
+  pusher::Options o = Fixture::base_options();
+  o.reconnect.max_attempts = 3;
+  Fixture f(o);
+  f.service->connect();
+  for (int i = 0; i < 4; ++i) {
+    f.server.refuse_connect();
+    if (f.service->state() == ConnectionState::failed) break;
+    f.clock.advance(f.recorder.delays.back());
+  }
+  CHECK(f.service->state() == ConnectionState::failed);
+  CHECK(f.server.connects.size() == 4);  // the first try and three retries
+  f.clock.advance(1h);
+  CHECK(f.server.connects.size() == 4);
+}
+
+TEST_CASE("disconnect closes with 1000 and stops reconnecting, always") {
+  Fixture f;
+  f.connect_and_establish();
+  f.service->disconnect();
+  CHECK(f.server.closes == std::vector<std::uint16_t>{1000});
+  CHECK(f.service->state() == ConnectionState::disconnected);
+  f.clock.advance(1h);
+  CHECK(f.server.connects.size() == 1);
+  SUBCASE("also while waiting to reconnect") {
+    f.service->connect();
+    f.server.drop(1006);
+    f.service->disconnect();
+    f.clock.advance(1h);
+    CHECK(f.server.connects.size() == 2);
+    CHECK(f.service->state() == ConnectionState::disconnected);
+  }
+}
+
+TEST_CASE("heartbeat: ping after the server's activity timeout, reconnect when no pong") {
+  Fixture f;
+  f.connect_and_establish("1.1", 30);  // the server's 30 s beats our 120 s
+  f.clock.advance(20s);
+  f.server.message(R"({"event":"x","channel":"c","data":"{}"})");  // activity postpones the ping
+  f.clock.advance(29s);
+  CHECK(f.server.sent.empty());
+  f.clock.advance(2s);
+  REQUIRE(f.server.sent.size() == 1);
+  CHECK(f.server.sent[0] == R"({"event":"pusher:ping","data":{}})");
+  SUBCASE("a pong keeps the connection") {
+    f.clock.advance(5s);
+    f.server.message(R"({"event":"pusher:pong"})");
+    f.clock.advance(29s);
+    CHECK(f.server.open);
+    CHECK(f.service->stats().last_ping_rtt.value() == std::chrono::microseconds(6000000));
+  }
+  SUBCASE("no pong within the pong timeout reconnects at once") {
+    f.clock.advance(28s);  // the ping went at 50 s: the pong is due by 80 s
+    CHECK(f.server.open);
+    f.clock.advance(1s);
+    CHECK_FALSE(f.server.open);
+    CHECK(f.recorder.has_error(ErrorCode::timeout));
+    REQUIRE(f.recorder.delays.size() == 1);
+    CHECK(f.recorder.delays[0] == 0ms);
+  }
+}
+
+TEST_CASE("a server pusher:ping is answered with pusher:pong") {
+  Fixture f;
+  f.connect_and_establish();
+  f.server.message(R"({"event":"pusher:ping"})");
+  REQUIRE(f.server.sent.size() == 1);
+  CHECK(f.server.sent[0] == R"({"event":"pusher:pong","data":{}})");
+}
+
+TEST_CASE("messages sent while not connected are queued and flushed in order after resubscribing") {
+  Fixture f;
+  f.recorder.on_connected_hook = [&](const std::string&) {
+    f.service->send_now(R"({"event":"pusher:subscribe","data":{"channel":"c"}})");
+  };
+  f.service->connect();
+  CHECK(f.service->send("one", "event one"));
+  CHECK(f.service->send("two", "event two"));
+  CHECK(f.server.sent.empty());
+  f.server.establish();
+  CHECK(f.server.sent == std::vector<std::string>{
+                             R"({"event":"pusher:subscribe","data":{"channel":"c"}})", "one", "two"});
+  CHECK(f.service->send("three", "event three"));
+  CHECK(f.server.sent.back() == "three");
+}
+
+TEST_CASE("a full outbound queue reports overflow and keeps what it holds") {
+  pusher::Options o = Fixture::base_options();
+  o.outbound_queue_limit = 3;
+  Fixture f(o);
+  f.service->connect();
+  CHECK(f.service->send("1", "m1"));
+  CHECK(f.service->send("2", "m2"));
+  CHECK(f.service->send("3", "m3"));
+  CHECK_FALSE(f.service->send("4", "m4"));
+  REQUIRE(f.recorder.errors.size() == 1);
+  CHECK(f.recorder.errors[0].code == ErrorCode::queue_overflow);
+  CHECK(f.recorder.errors[0].message.find("m4") != std::string::npos);
+  f.server.establish();
+  CHECK(f.server.sent == std::vector<std::string>{"1", "2", "3"});
+}
+
+TEST_CASE("endpoints are tried in turn after failed attempts") {
+  pusher::Options o = Fixture::base_options();
+  o.fallback_endpoints.push_back({"127.0.0.2", 7001, false, ""});
+  Fixture f(o);
+  f.connect_and_establish();
+  f.server.drop(1006);  // a drop first retries the same endpoint
+  f.clock.advance(f.recorder.delays.back());
+  REQUIRE(f.server.connects.size() == 2);
+  CHECK(f.server.connects[1].url.rfind("ws://127.0.0.1:6001/", 0) == 0);
+  f.server.refuse_connect();  // that failed: on to the next one
+  f.clock.advance(f.recorder.delays.back());
+  REQUIRE(f.server.connects.size() == 3);
+  CHECK(f.server.connects[2].url.rfind("ws://127.0.0.2:7001/", 0) == 0);
+}
+
+TEST_CASE("malformed messages are reported and skipped; the connection goes on") {
+  Fixture f;
+  f.connect_and_establish();
+  f.server.message("{not json");
+  f.server.message(R"(["an","array"])");
+  f.server.message(R"({"event":"App\\Events\\MessageSent","channel":"c","data":"{}"})");
+  CHECK(f.recorder.errors.size() == 2);
+  CHECK(f.recorder.errors[0].code == ErrorCode::malformed_message);
+  CHECK(f.recorder.events == std::vector<std::string>{"App\\Events\\MessageSent"});
+  CHECK(f.service->state() == ConnectionState::connected);
+}
+
+TEST_CASE("stats count messages, bytes and reconnects") {
+  Fixture f;
+  f.connect_and_establish();
+  f.server.message(R"({"event":"x","channel":"c","data":"{}"})");
+  f.service->send("hello", "hello");
+  f.clock.advance(3s);
+  f.server.drop(4200);
+  f.clock.advance(f.recorder.delays.back());
+  f.server.establish();
+  auto s = f.service->stats();
+  CHECK(s.messages_in == 3);
+  CHECK(s.messages_out == 1);
+  CHECK(s.bytes_out == 5);
+  CHECK(s.reconnects == 1);
+  CHECK(s.time_connected == 3000ms);
+}
