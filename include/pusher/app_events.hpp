@@ -53,9 +53,12 @@ struct Unknown {
 using AppEvent = std::variant<MessageSent, UserTyping, MessagesRead, Unknown>;
 
 /// Which event names map to which type. Names follow Echo's rules (protocol.md §2.1): a name
-/// starting with '.' is taken as is (a `broadcastAs()` name); any other is prefixed with
-/// `event_namespace` and '.' is read as '\'. So with the defaults `MessageSent` matches
-/// `App\Events\MessageSent`. Whispers (`client-` names) are matched as they are.
+/// starting with '.' is taken as is (a `broadcastAs()` name; the wire name lacks the '.',
+/// though one that keeps it matches too); any other is prefixed with `event_namespace` and
+/// '.' is read as '\'. So with the defaults `MessageSent` matches `App\Events\MessageSent`.
+/// `user_typing` is a whisper, matched as it is; without the "client-" prefix it gets one
+/// (`typing` matches `client-typing`). An empty name matches nothing; when two names are the
+/// same, MessageSent wins over MessagesRead, which wins over UserTyping.
 struct EventNames {
   std::string event_namespace = "App.Events";  ///< "" for none (Echo's `namespace: false`)
   std::string message_sent = "MessageSent";
@@ -68,7 +71,26 @@ struct EventNames {
 PUSHER_API std::string format_event_name(const std::string& name,
                                          const std::string& event_namespace);
 
-/// Decodes one event. Never throws for bad input: it returns Unknown instead.
+/// Decodes one event: its name picks the type (see EventNames), then its data must fit.
+///
+/// `data` must be a JSON object, or a JSON string holding one (double-encoded whispers); an
+/// empty data or JSON null only fits UserTyping, with the event's user_id. Laravel apps shape
+/// payloads differently, so each field is looked up under several keys, first listed first:
+/// - MessageSent: fields at the top level or inside a "message" object (those win);
+///   text "text" | "body" | "content" | "message" (required); id "id"; sender object "user" |
+///   "sender" | "author" with "id", "name", else "user_id" | "sender_id" and "user_name" |
+///   "sender_name" | "name"; sent_at "sent_at" | "created_at" | "timestamp"; conversation
+///   "conversation_id" | "room_id" | "room" | "chat_id" | "conversation" (or an object's "id").
+/// - UserTyping: object "user" with "id", "name", else "user_id" | "id" and "name" |
+///   "user_name"; "typing" (default true). Needs a user id or name.
+/// - MessagesRead: object "reader" | "user" with "id", "name", else "reader_id" | "user_id"
+///   and "reader_name" | "user_name"; "message_ids"; "last_read_id" | "last_read_message_id" |
+///   "message_id"; "read_at" | "timestamp". Needs a reader id and a message id.
+///
+/// Ids are strings or integers (given as decimal text), times strings or numbers, names and
+/// texts strings, objects objects; JSON null counts as absent. Any other type, invalid JSON,
+/// nesting deeper than 64 levels, or an unrelated name gives Unknown with the raw event.
+/// Never throws (not even std::bad_alloc: the result is then an Unknown, empty if need be).
 /// Thread safety: a pure function, safe from any thread.
 PUSHER_API AppEvent decode_app_event(const Event& event, const EventNames& names = {});
 

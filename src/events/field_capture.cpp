@@ -115,7 +115,10 @@ bool Capture::Double(double d) {
 }
 
 bool Capture::String(const char* s, rapidjson::SizeType n, bool /*copy*/) {
-  if (Scalar* v = target(Type::kString)) v->string = std::string_view(s, n);
+  if (Scalar* v = target(Type::kString)) {
+    v->chars = s;
+    v->length = n;
+  }
   return true;
 }
 
@@ -197,7 +200,7 @@ Payload parse_payload(std::string_view data, Capture& capture) {
   if (!parse_in_place(text.data(), capture)) return Payload::kInvalid;
   if (capture.root().type == Type::kString) {
     // In place, the string's characters are in `text`, NUL-terminated: parse them there.
-    const std::string_view inner = capture.root().string;
+    const std::string_view inner = capture.root().string();
     if (inner.empty() || std::memchr(inner.data(), '\0', inner.size()) != nullptr)
       return Payload::kInvalid;
     capture.reset_root();
@@ -218,7 +221,7 @@ Payload parse_payload(std::string_view data, Capture& capture) {
 void FieldReader::id(const Scalar* value, std::string& out) {
   if (value == nullptr) return;
   if (value->type == Type::kString) {
-    out.assign(value->string.data(), value->string.size());
+    out.assign(value->chars, value->length);
   } else if (!integer_text(*value, out)) {
     fail();
   }
@@ -227,7 +230,7 @@ void FieldReader::id(const Scalar* value, std::string& out) {
 void FieldReader::text(const Scalar* value, std::string& out) {
   if (value == nullptr) return;
   if (value->type == Type::kString) {
-    out.assign(value->string.data(), value->string.size());
+    out.assign(value->chars, value->length);
   } else {
     fail();
   }
@@ -236,7 +239,7 @@ void FieldReader::text(const Scalar* value, std::string& out) {
 void FieldReader::time(const Scalar* value, std::string& out) {
   if (value == nullptr) return;
   if (value->type == Type::kString) {
-    out.assign(value->string.data(), value->string.size());
+    out.assign(value->chars, value->length);
   } else if (value->type == Type::kDouble) {
     out.resize(32);  // a double's shortest form takes at most 24
     const auto r = std::to_chars(out.data(), out.data() + out.size(), value->double_value);
@@ -262,8 +265,7 @@ bool FieldReader::object(const Scalar* value) {
   return false;
 }
 
-void FieldReader::ids(const Scalar* value, const ScalarList& list,
-                      std::vector<std::string>& out) {
+void FieldReader::ids(const Scalar* value, const ScalarList& list, std::vector<std::string>& out) {
   if (value == nullptr) return;
   if (value->type != Type::kArray) {
     fail();

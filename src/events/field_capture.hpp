@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <rapidjson/rapidjson.h>
@@ -13,6 +14,7 @@ namespace pusher::detail::events {
 
 /// One captured JSON value. Strings view the parsed text in place; an object or array is
 /// noted by its type only (an object's own fields are captured into slots of their own).
+/// Trivially constructible, so that arrays of them cost nothing until filled.
 struct Scalar {
   enum class Type : std::uint8_t { kNull, kBool, kInt, kUint, kDouble, kString, kObject, kArray };
   Type type;
@@ -21,9 +23,13 @@ struct Scalar {
     std::int64_t int_value;
     std::uint64_t uint_value;
     double double_value;
+    const char* chars;  ///< of a string, `length` long
   };
-  std::string_view string;
+  std::size_t length;
+
+  std::string_view string() const { return std::string_view(chars, length); }
 };
+static_assert(std::is_trivially_default_constructible_v<Scalar>);
 
 /// Which values an alias takes; a value of another kind is not that alias. Lets one key play
 /// two roles, as "message" does: an object to look into, or the text itself.
@@ -66,9 +72,7 @@ class ScalarList {
   const Scalar& operator[](std::size_t i) const {
     return i < kInline ? inline_[i] : more_[i - kInline];
   }
-  Scalar& emplace_back() {
-    return ++size_ <= kInline ? inline_[size_ - 1] : more_.emplace_back();
-  }
+  Scalar& emplace_back() { return ++size_ <= kInline ? inline_[size_ - 1] : more_.emplace_back(); }
   void clear() {
     size_ = 0;
     more_.clear();
@@ -84,7 +88,7 @@ class ScalarList {
 inline constexpr std::size_t kMaxSlots = 16;
 /// Deepest nesting of arrays and objects accepted. Laravel payloads nest a few levels; the
 /// parser recurses per level, so a `[[[[...` bomb must stop long before the stack does.
-inline constexpr int kMaxDepth = 64;
+inline constexpr std::size_t kMaxDepth = 64;
 
 /// SAX handler keeping, in one pass, the fields a scope names and nothing else; no DOM is
 /// built. Strings view the in-place parsed text, which must outlive the capture.
@@ -153,9 +157,9 @@ class Capture {
   Scalar* claim(std::uint8_t slot, std::uint32_t rank);
 
   const Scope* root_scope_;
-  Scalar root_{Scalar::Type::kNull, {}, {}};
+  Scalar root_{};
   std::string_view key_;
-  int depth_ = 0;
+  std::size_t depth_ = 0;
   std::uint32_t present_ = 0;
   std::array<Scalar, kMaxSlots> values_;
   std::array<std::uint32_t, kMaxSlots> ranks_;

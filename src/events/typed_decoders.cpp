@@ -22,11 +22,23 @@ constexpr std::array<Alias, N + 1> prepend(const Alias& first, const std::array<
 // Field slots, and the keys that may hold them, best first.
 
 enum SentSlot : std::uint8_t {
-  kNested, kId, kText, kSender, kSenderId, kSenderName, kSentAt, kConversation,
-  kSenderObjectId, kSenderObjectName, kConversationObjectId,
+  kNested,
+  kId,
+  kText,
+  kSender,
+  kSenderId,
+  kSenderName,
+  kSentAt,
+  kConversation,
+  kSenderObjectId,
+  kSenderObjectName,
+  kConversationObjectId,
 };
 
-constexpr std::array<Alias, 2> kSenderFields{{{"id", kSenderObjectId}, {"name", kSenderObjectName}}};
+static_assert(kConversationObjectId < kMaxSlots);
+
+constexpr std::array<Alias, 2> kSenderFields{
+    {{"id", kSenderObjectId}, {"name", kSenderObjectName}}};
 constexpr Scope kSenderScope = make_scope(kSenderFields);
 constexpr std::array<Alias, 1> kConversationFields{{{"id", kConversationObjectId}}};
 constexpr Scope kConversationScope = make_scope(kConversationFields);
@@ -63,7 +75,16 @@ constexpr auto kSentFields =
     prepend(Alias{"message", kNested, Want::kObject, &kNestedScope}, kMessageFields);
 constexpr Scope kSentScope = make_scope(kSentFields);
 
-enum TypingSlot : std::uint8_t { kUser, kUserId, kUserName, kTyping, kUserObjectId, kUserObjectName };
+enum TypingSlot : std::uint8_t {
+  kUser,
+  kUserId,
+  kUserName,
+  kTyping,
+  kUserObjectId,
+  kUserObjectName
+};
+
+static_assert(kUserObjectName < kMaxSlots);
 
 constexpr std::array<Alias, 2> kUserFields{{{"id", kUserObjectId}, {"name", kUserObjectName}}};
 constexpr Scope kUserScope = make_scope(kUserFields);
@@ -78,10 +99,20 @@ constexpr std::array<Alias, 6> kTypingFields{{
 constexpr Scope kTypingScope = make_scope(kTypingFields);
 
 enum ReadSlot : std::uint8_t {
-  kReader, kReaderId, kReaderName, kIds, kLastRead, kReadAt, kReaderObjectId, kReaderObjectName
+  kReader,
+  kReaderId,
+  kReaderName,
+  kIds,
+  kLastRead,
+  kReadAt,
+  kReaderObjectId,
+  kReaderObjectName
 };
 
-constexpr std::array<Alias, 2> kReaderFields{{{"id", kReaderObjectId}, {"name", kReaderObjectName}}};
+static_assert(kReaderObjectName < kMaxSlots);
+
+constexpr std::array<Alias, 2> kReaderFields{
+    {{"id", kReaderObjectId}, {"name", kReaderObjectName}}};
 constexpr Scope kReaderScope = make_scope(kReaderFields);
 constexpr std::array<Alias, 12> kReadFields{{
     {"reader", kReader, Want::kAny, &kReaderScope},

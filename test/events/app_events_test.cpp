@@ -156,6 +156,19 @@ TEST_CASE("MessageSent from realistic Laravel payloads") {
        {"", "", "", "2", "", "plain", ""}},
       {"empty text is still a text", R"({"text":""})", {"", "", "", "", "", "", ""}},
       {"double-encoded", R"("{\"text\":\"hi\",\"id\":5}")", {"", "5", "", "", "", "hi", ""}},
+      {"top-level user before the nested message",
+       R"({"user":{"name":"Ann","id":7},"socket":null,"message":{"user_id":"8","body":"b","user":{"id":9}}})",
+       {"", "", "", "9", "Ann", "b", ""}},
+      {"better alias later in the object wins",
+       R"({"author":{"id":1,"name":"A"},"content":"c","text":"t","user":{"id":2}})",
+       {"", "", "", "2", "A", "t", ""}},
+      {"unrelated nesting is skipped",
+       R"({"meta":{"text":"no","user":{"id":0}},"attachments":[{"text":"no"},[1,2]],"text":"yes"})",
+       {"", "", "", "", "", "yes", ""}},
+      {"int64 extremes",
+       R"({"text":"a","id":-9223372036854775808,"user_id":0})",
+       {"", "-9223372036854775808", "", "0", "", "a", ""}},
+      {"whitespace around", " \n\t{ \"text\" : \"a\" }\r\n ", {"", "", "", "", "", "a", ""}},
       {"object key order and first duplicate wins",
        R"({"sent_at":"t","text":"first","body":"second","text":"third"})",
        {"", "", "", "", "", "first", "t"}},
@@ -231,6 +244,9 @@ TEST_CASE("MessagesRead from read receipts") {
       {"last read appended to the list",
        R"({"reader":{"id":1},"message_ids":[4,5],"last_read_id":6})",
        {"", "1", "", "6", {"4", "5", "6"}, ""}},
+      {"ids before the reader, empty strings skipped",
+       R"({"message_ids":["a","",7],"user":{"id":3}})",
+       {"", "3", "", "", {"a", "7"}, ""}},
       {"empty array but a last read",
        R"({"reader_id":"1","message_ids":[],"last_read_id":"x"})",
        {"", "1", "", "x", {"x"}, ""}},
@@ -245,6 +261,28 @@ TEST_CASE("MessagesRead from read receipts") {
     CHECK(r.message_ids == row.expected.message_ids);
     CHECK(r.read_at == row.expected.read_at);
   }
+}
+
+TEST_CASE("MessagesRead with many ids keeps them all, in order") {
+  std::string data = R"({"reader_id":1,"message_ids":[)";
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    data +=
+        (i > 0 ? "," : "") + (i % 2 == 0 ? std::to_string(i) : "\"m" + std::to_string(i) + "\"");
+    expected.push_back(i % 2 == 0 ? std::to_string(i) : "m" + std::to_string(i));
+  }
+  data += R"(],"last_read_id":"m99"})";
+  const auto r = decode_as<pusher::MessagesRead>(make_event(kRead, data));
+  CHECK(r.message_ids == expected);
+  CHECK(r.last_read_id == "m99");
+}
+
+TEST_CASE("nesting up to 64 levels decodes, deeper is Unknown") {
+  const auto nested = [](int arrays) {
+    return R"({"text":"a","x":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}";
+  };
+  CHECK(decode_as<pusher::MessageSent>(make_event(kSent, nested(63))).text == "a");
+  check_unknown(make_event(kSent, nested(64)));
 }
 
 TEST_CASE("custom EventNames") {
