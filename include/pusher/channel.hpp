@@ -10,13 +10,21 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace pusher {
 
 namespace detail {
 class ChannelCore;
 }
+
+/// A member of a presence channel.
+struct Member {
+  std::string id;    ///< user_id (numbers become their decimal text)
+  std::string info;  ///< user_info as JSON text; "" when there is none
+};
 
 /// Called with each event a binding matches, on the Manager's loop thread.
 using EventHandler = std::function<void(const Event& event)>;
@@ -28,7 +36,8 @@ using AppEventHandler = std::function<void(const AppEvent& app_event, const Even
 /// `pusher:subscription_succeeded`, `pusher:subscription_error` (data: `{"type","error",
 /// "status"}`), `pusher:subscription_count` (data: `{"subscription_count":N}`),
 /// `pusher:cache_miss`, and `pusher:resubscribed` after a reconnect (data:
-/// `{"away_ms":N}`: how long the channel missed events; Pusher replays nothing).
+/// `{"away_ms":N}`: how long the channel missed events; Pusher replays nothing), and on
+/// presence channels `pusher:member_added` / `pusher:member_removed` (data: `{"id","info"}`).
 ///
 /// Thread safety: every member may be called from any thread; callbacks run on the Manager's
 /// loop thread. A Channel outliving its Manager is inert.
@@ -48,6 +57,32 @@ class PUSHER_API Channel {
   /// Calls `handler` with every application event on this channel, decoded to an AppEvent
   /// (`pusher:` notices are skipped).
   Binding bind_app_events(AppEventHandler handler);
+
+  /// Sends a client event to the other members. Only on private and presence channels (not
+  /// private-encrypted), and the name must start with `client-`: otherwise it throws
+  /// std::invalid_argument, as does a message larger than Options::max_message_size.
+  /// `data_json` is JSON text (an object is usual). The event waits until the channel is
+  /// subscribed and then goes out at most Options::client_events_per_second; overflow of the
+  /// outbound queue is reported through Manager::on_error, never dropped silently.
+  void trigger(const std::string& event, const std::string& data_json);
+  /// Echo's whisper: trigger(`client-` + name, data_json).
+  void whisper(const std::string& name, const std::string& data_json);
+  /// Echo's listenForWhisper: bind(`client-` + name, handler). On presence channels the
+  /// event's user_id names the sender.
+  Binding listen_for_whisper(const std::string& name, EventHandler handler);
+
+  /// Presence: the members now (a copy); empty before subscription and while reconnecting.
+  std::vector<Member> members() const;
+  /// Presence: this connection's own member, once subscribed.
+  std::optional<Member> me() const;
+  /// Presence: how many members.
+  int count() const;
+  /// Presence: called with all members on every (re)subscription (Echo's here).
+  Binding here(std::function<void(const std::vector<Member>& members)> handler);
+  /// Presence: called when a member joins (Echo's joining).
+  Binding joining(std::function<void(const Member& member)> handler);
+  /// Presence: called when a member leaves (Echo's leaving).
+  Binding leaving(std::function<void(const Member& member)> handler);
 
   /// For the SDK's implementation only.
   explicit Channel(std::shared_ptr<detail::ChannelCore> core) noexcept;

@@ -4,6 +4,7 @@
 /// Everything a Manager can be configured with. Plain values: copy them freely.
 
 #include <pusher/app_events.hpp>
+#include <pusher/auth.hpp>
 #include <pusher/error.hpp>
 #include <pusher/export.hpp>
 
@@ -86,6 +87,15 @@ struct Options {
   std::size_t outbound_queue_limit = 100;
   /// How many channel events the history keeps.
   std::size_t history_capacity = 100;
+
+  /// Private and presence channels are authorised through this HTTP endpoint (Laravel's
+  /// `/broadcasting/auth`) when `auth.endpoint` is set and `authorizer` is not.
+  HttpAuthOptions auth;
+  /// Any other way to authorise (make_secret_authorizer, or your own); wins over `auth`.
+  std::shared_ptr<Authorizer> authorizer;
+  /// Client events (`trigger`, `whisper`) allowed per second per connection; the rest wait
+  /// their turn (Pusher's limit is 10; servers reject the excess with 4301).
+  unsigned client_events_per_second = 10;
 
   /// Which event names decode to which AppEvent type.
   EventNames event_names;

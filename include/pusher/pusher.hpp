@@ -4,6 +4,7 @@
 /// The umbrella header: everything a program needs to use pusher-cpp.
 
 #include <pusher/app_events.hpp>
+#include <pusher/auth.hpp>
 #include <pusher/binding.hpp>
 #include <pusher/channel.hpp>
 #include <pusher/error.hpp>

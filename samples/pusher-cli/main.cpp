@@ -1,12 +1,17 @@
 // pusher-cli: subscribe to channels and print every event as one JSON line.
 //
 //   pusher-cli [--url ws://HOST:PORT[/PATH] | --host H --port P [--tls] [--path P] | --cluster C]
-//              --key KEY [--states] [--count N] [--timeout S] [--history] CHANNEL...
+//              --key KEY [--states] [--count N] [--timeout S] [--history]
+//              [--auth-endpoint URL [--bearer TOKEN] | --secret SECRET [--user-id ID]
+//               [--user-info JSON]] CHANNEL...
+//
+// Lines on stdin, `CHANNEL EVENT JSON`, send client events (private and presence channels).
 //
 // Exit codes: 0 done (--count reached, or stopped), 1 the server refused the connection
 // (4001-4099), 2 usage error, 3 --timeout passed first.
 #include <pusher/pusher.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -15,7 +20,9 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -44,6 +51,9 @@ std::string json_string(const std::string& s) {
 
 struct Args {
   pusher::Options options;
+  std::string secret;
+  std::string user_id;
+  std::string user_info = "{}";
   std::vector<std::string> channels;
   bool states = false;
   bool history = false;
@@ -55,7 +65,8 @@ struct Args {
   std::cerr << "pusher-cli: " << problem << "\n"
             << "usage: pusher-cli [--url ws://HOST:PORT[/PATH] | --host H --port P [--tls] "
                "[--path P] | --cluster C] --key KEY [--states] [--count N] [--timeout S] "
-               "[--history] CHANNEL...\n";
+               "[--history] [--auth-endpoint URL [--bearer TOKEN] | --secret S [--user-id ID] "
+               "[--user-info JSON]] CHANNEL...\n";
   std::exit(2);
 }
 
@@ -123,6 +134,16 @@ Args parse(int argc, char** argv) {
       a.options.key = next_value(i, argc, argv);
     } else if (arg == "--ca") {
       a.options.ca_file = next_value(i, argc, argv);
+    } else if (arg == "--auth-endpoint") {
+      a.options.auth.endpoint = next_value(i, argc, argv);
+    } else if (arg == "--bearer") {
+      a.options.auth.bearer_token = next_value(i, argc, argv);
+    } else if (arg == "--secret") {
+      a.secret = next_value(i, argc, argv);
+    } else if (arg == "--user-id") {
+      a.user_id = next_value(i, argc, argv);
+    } else if (arg == "--user-info") {
+      a.user_info = next_value(i, argc, argv);
     } else if (arg == "--states") {
       a.states = true;
     } else if (arg == "--history") {
@@ -142,6 +163,13 @@ Args parse(int argc, char** argv) {
   if (a.options.key.empty()) usage("--key is required");
   if (a.options.host.empty() && a.options.cluster.empty()) usage("give --url, --host or --cluster");
   if (a.channels.empty()) usage("name at least one channel");
+  if (!a.secret.empty()) {
+    // Local signing: only for trusted processes and tests.
+    std::string presence = "{\"user_id\":" + json_string(a.user_id.empty() ? "cli" : a.user_id) +
+                           ",\"user_info\":" + a.user_info + "}";
+    a.options.authorizer = pusher::make_secret_authorizer(
+        a.options.key, a.secret, [presence](const pusher::AuthRequest&) { return presence; });
+  }
   return a;
 }
 
@@ -233,6 +261,34 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, [](int) { interrupted = 1; });
   manager->connect();
 
+  // stdin: `CHANNEL EVENT JSON` lines send client events. Detached: a blocking read must not
+  // hold up the exit; it only touches the Manager through `alive`.
+  auto alive = std::make_shared<std::atomic<pusher::Manager*>>(&*manager);
+  auto alive_mutex = std::make_shared<std::mutex>();
+  std::thread([alive, alive_mutex, states = args.states] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::istringstream in(line);
+      std::string channel, event, data;
+      in >> channel >> event;
+      std::getline(in >> std::ws, data);
+      if (channel.empty()) continue;
+      std::lock_guard<std::mutex> lock(*alive_mutex);
+      pusher::Manager* m = alive->load();
+      if (m == nullptr) return;
+      try {
+        auto ch = m->channel(channel);
+        if (!ch) throw std::invalid_argument("not subscribed to " + channel);
+        ch->trigger(event, data.empty() ? "{}" : data);
+      } catch (const std::invalid_argument& e) {
+        if (states) {
+          emit(std::string("{\"error\":{\"code\":\"invalid_argument\",\"message\":") +
+               json_string(e.what()) + ",\"server_code\":0}}");
+        }
+      }
+    }
+  }).detach();
+
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<long long>(args.timeout * 1000));
   int code = 0;
@@ -256,6 +312,10 @@ int main(int argc, char** argv) {
       line += event_line(e, pusher::type_name(pusher::decode_app_event(e, args.options.event_names)));
     }
     emit(line + "]");
+  }
+  {
+    std::lock_guard<std::mutex> lock(*alive_mutex);
+    alive->store(nullptr);
   }
   manager.reset();
   return code;

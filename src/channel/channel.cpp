@@ -1,6 +1,9 @@
 #include <pusher/channel.hpp>
 
+#include <stdexcept>
+
 #include "channel/channel_core.hpp"
+#include "manager/manager_core.hpp"
 
 namespace pusher {
 namespace {
@@ -39,6 +42,52 @@ Binding Channel::bind_global(EventHandler handler) {
 
 Binding Channel::bind_app_events(AppEventHandler handler) {
   return register_on_loop(core_, &detail::ChannelCore::app_events, std::string(),
+                          std::move(handler));
+}
+
+void Channel::trigger(const std::string& event, const std::string& data_json) {
+  using Kind = detail::protocol::ChannelKind;
+  if (core_->kind() == Kind::private_encrypted) {
+    throw std::invalid_argument("client events are not supported on private-encrypted channels");
+  }
+  if (core_->kind() == Kind::public_channel) {
+    throw std::invalid_argument("client events need a private- or presence- channel, not " +
+                                core_->name());
+  }
+  if (event.rfind("client-", 0) != 0) {
+    throw std::invalid_argument("client event names must start with 'client-': " + event);
+  }
+  auto manager = core_->manager.lock();
+  if (!manager) return;  // the Manager is gone: the channel is inert
+  manager->trigger(core_, event, data_json.empty() ? std::string("{}") : data_json);
+}
+
+void Channel::whisper(const std::string& name, const std::string& data_json) {
+  trigger("client-" + name, data_json);
+}
+
+Binding Channel::listen_for_whisper(const std::string& name, EventHandler handler) {
+  return bind("client-" + name, std::move(handler));
+}
+
+std::vector<Member> Channel::members() const { return core_->members_snapshot(); }
+
+std::optional<Member> Channel::me() const { return core_->me(); }
+
+int Channel::count() const { return core_->member_count(); }
+
+Binding Channel::here(std::function<void(const std::vector<Member>&)> handler) {
+  return register_on_loop(core_, &detail::ChannelCore::here_handlers, std::string(),
+                          std::move(handler));
+}
+
+Binding Channel::joining(std::function<void(const Member&)> handler) {
+  return register_on_loop(core_, &detail::ChannelCore::joining_handlers, std::string(),
+                          std::move(handler));
+}
+
+Binding Channel::leaving(std::function<void(const Member&)> handler) {
+  return register_on_loop(core_, &detail::ChannelCore::leaving_handlers, std::string(),
                           std::move(handler));
 }
 

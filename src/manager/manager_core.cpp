@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "auth/http_authorizer.hpp"
+#include "manager/json_text.hpp"
 #include "protocol/encode.hpp"
 
 namespace pusher::detail {
@@ -14,36 +16,13 @@ namespace {
 constexpr auto kCloseWait = std::chrono::milliseconds(1000);
 constexpr auto kPoll = std::chrono::milliseconds(5);
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xF];
-          out += hex[c & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<LoopRef> loop_ref,
                          service::TransportFactory make_transport, net::Scheduler* scheduler)
     : options_(std::move(options)),
       loop_ref_(std::move(loop_ref)),
+      scheduler_(scheduler != nullptr ? *scheduler : loop),
       log_(options_.logger, options_.log_level),
       random_(std::random_device{}()),
       history_(options_.history_capacity) {
@@ -52,24 +31,18 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
       return std::make_unique<net::WebSocket>(loop, listener);
     };
   }
+  authorizer_ = options_.authorizer;
+  if (!authorizer_ && !options_.auth.endpoint.empty()) {
+    authorizer_ = auth::make_http_authorizer(loop, options_.auth);
+  }
   service_ = std::make_unique<service::Service>(
-      scheduler != nullptr ? *scheduler : loop, std::move(make_transport), *this, options_, log_, [this] {
+      scheduler_, std::move(make_transport), *this, options_, log_, [this] {
         return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
       });
 }
 
 ManagerCore::~ManagerCore() = default;
 
-template <typename Fn>
-void ManagerCore::guarded(const char* what, Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    report(Error{ErrorCode::callback_exception, std::string(what) + " callback threw: " + e.what(), 0, {}});
-  } catch (...) {
-    report(Error{ErrorCode::callback_exception, std::string(what) + " callback threw", 0, {}});
-  }
-}
 
 void ManagerCore::report(const Error& error) {
   log_.warn(std::string(to_string(error.code)) + ": " + error.message);
@@ -127,7 +100,10 @@ std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& slot = channels_[name];
-    if (!slot) slot = std::make_shared<ChannelCore>(name, loop_ref_);
+    if (!slot) {
+      slot = std::make_shared<ChannelCore>(name, loop_ref_);
+      slot->manager = weak_from_this();
+    }
     channel = slot;
   }
   loop_ref_->post([self = weak_from_this(), channel] {
@@ -196,11 +172,6 @@ std::string ManagerCore::socket_id() const {
   return socket_id_;
 }
 
-void ManagerCore::send_subscribe(ChannelCore& channel) {
-  channel.sub = ChannelCore::Sub::pending;
-  service_->send_now(protocol::encode_subscribe(channel.name()));
-}
-
 void ManagerCore::on_state_change(StateChange change) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -215,6 +186,7 @@ void ManagerCore::on_state_change(StateChange change) {
       if (channel->sub == ChannelCore::Sub::subscribed) channel->lost_at = now;
       channel->sub = ChannelCore::Sub::idle;
       channel->subscribed = false;
+      channel->set_members({});
       if (channel->cancelled) do_unsubscribe_cancelled(*channel);
     }
   }
@@ -255,62 +227,17 @@ void ManagerCore::on_message(protocol::Inbound& message) {
   } else if (auto* miss = std::get_if<protocol::CacheMiss>(&message)) {
     notify(find(miss->channel).get(), miss->channel, "pusher:cache_miss", "");
   } else if (auto* added = std::get_if<protocol::MemberAdded>(&message)) {
-    notify(find(added->channel).get(), added->channel, "pusher:member_added",
-           "{\"id\":\"" + json_escape(added->member.id) + "\",\"info\":" +
-               (added->member.info.empty() ? "null" : added->member.info) + "}");
+    on_member_added(*added);
   } else if (auto* removed = std::get_if<protocol::MemberRemoved>(&message)) {
-    notify(find(removed->channel).get(), removed->channel, "pusher:member_removed",
-           "{\"id\":\"" + json_escape(removed->user_id) + "\"}");
+    on_member_removed(*removed);
   } else if (auto* ignored = std::get_if<protocol::Ignored>(&message)) {
     log_.debug("ignored unknown event " + ignored->event);
   }
 }
 
-void ManagerCore::on_subscription_succeeded(const protocol::SubscriptionSucceeded& m) {
-  auto channel = find(m.channel);
-  if (!channel || channel->sub != ChannelCore::Sub::pending) return;
-  if (channel->cancelled) {
-    do_unsubscribe_cancelled(*channel);
-    return;
-  }
-  channel->sub = ChannelCore::Sub::subscribed;
-  channel->subscribed = true;
-  notify(channel.get(), m.channel, "pusher:subscription_succeeded", "{}");
-  if (channel->ever_subscribed) {
-    auto away = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - channel->lost_at);
-    notify(channel.get(), m.channel, "pusher:resubscribed",
-           "{\"away_ms\":" + std::to_string(away.count()) + "}");
-  }
-  channel->ever_subscribed = true;
-}
 
-void ManagerCore::do_unsubscribe_cancelled(ChannelCore& channel) {
-  if (channel.sub == ChannelCore::Sub::pending) {
-    service_->send_now(protocol::encode_unsubscribe(channel.name()));
-  }
-  channel.sub = ChannelCore::Sub::idle;
-  channel.cancelled = false;
-  channel.subscribed = false;
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = channels_.find(channel.name());
-  if (it != channels_.end() && it->second.get() == &channel) channels_.erase(it);
-}
 
-void ManagerCore::on_subscription_error(const protocol::SubscriptionError& m) {
-  auto channel = find(m.channel);
-  if (channel) channel->sub = ChannelCore::Sub::idle;
-  std::string data = "{\"type\":\"" + json_escape(m.type) + "\",\"error\":\"" + json_escape(m.error) +
-                     "\",\"status\":" + std::to_string(m.status) + "}";
-  notify(channel.get(), m.channel, "pusher:subscription_error", data);
-  report(Error{ErrorCode::subscription_failed,
-               "subscription to " + m.channel + " refused: " + m.type + " " + m.error, m.status,
-               m.channel});
-}
 
-void ManagerCore::on_server_error(const protocol::ServerError& m) {
-  report(Error{ErrorCode::server_error, "server error: " + m.message, m.code, m.channel});
-}
 
 void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
   Event event;
@@ -319,8 +246,12 @@ void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
   event.data = std::move(m.data);
   event.user_id = std::move(m.user_id);
   event.received_at = std::chrono::system_clock::now();
-  history_.push(event);
   auto channel = event.channel.empty() ? nullptr : find(event.channel);
+  if (channel && channel->kind() == protocol::ChannelKind::private_encrypted &&
+      event.name.rfind("pusher", 0) != 0 && !open_encrypted(*channel, event)) {
+    return;  // held for a fresh key, or reported
+  }
+  history_.push(event);
   dispatch(channel.get(), event, true);
 }
 

@@ -2,6 +2,8 @@
 
 #include <pusher/manager.hpp>
 
+#include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +43,9 @@ class ManagerCore final : public service::ServiceListener,
   ConnectionState state() const;
   std::string socket_id() const;
   std::vector<Event> history() const { return history_.snapshot(); }
+  /// Queues a client event (validated by Channel::trigger) for `channel`.
+  void trigger(const std::shared_ptr<ChannelCore>& channel, const std::string& event,
+               const std::string& data_json);
   const std::shared_ptr<LoopRef>& loop_ref() const noexcept { return loop_ref_; }
   const Options& options() const noexcept { return options_; }
 
@@ -68,7 +73,18 @@ class ManagerCore final : public service::ServiceListener,
   void on_error(const Error& error) override;
   void on_connecting_in(std::chrono::milliseconds delay) override;
 
+  // subscriptions.cpp: subscribing, authorising, client events, presence, encryption.
   void send_subscribe(ChannelCore& channel);
+  void authorise(const std::shared_ptr<ChannelCore>& channel, bool for_decrypt);
+  void on_authorised(const std::shared_ptr<ChannelCore>& channel, std::uint64_t generation,
+                     const std::string& socket_id, bool for_decrypt, AuthResult result);
+  void fail_subscription(ChannelCore& channel, const std::string& type, const std::string& error,
+                         int status, ErrorCode code);
+  void queue_client_event(ChannelCore& channel, std::string message, const std::string& event);
+  void flush_client_events();
+  void on_member_added(const protocol::MemberAdded& m);
+  void on_member_removed(const protocol::MemberRemoved& m);
+  bool open_encrypted(ChannelCore& channel, Event& event);
   void do_unsubscribe(const std::string& name);
   void do_unsubscribe_cancelled(ChannelCore& channel);
   void on_subscription_succeeded(const protocol::SubscriptionSucceeded& m);
@@ -80,11 +96,25 @@ class ManagerCore final : public service::ServiceListener,
   void dispatch(ChannelCore* channel, const Event& event, bool app_event);
   std::shared_ptr<ChannelCore> find_locked(const std::string& name) const;
   std::vector<std::shared_ptr<ChannelCore>> channels_snapshot() const;
+  /// Runs a user callback; an exception becomes a callback_exception error (style.md §7).
   template <typename Fn>
-  void guarded(const char* what, Fn&& fn);
+  void guarded(const char* what, Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      report(Error{ErrorCode::callback_exception, std::string(what) + " callback threw: " + e.what(), 0, {}});
+    } catch (...) {
+      report(Error{ErrorCode::callback_exception, std::string(what) + " callback threw", 0, {}});
+    }
+  }
 
   Options options_;
   std::shared_ptr<LoopRef> loop_ref_;
+  net::Scheduler& scheduler_;
+  std::shared_ptr<Authorizer> authorizer_;
+  std::uint64_t subscribe_seq_ = 0;
+  std::deque<net::Scheduler::Clock::time_point> recent_client_sends_;
+  net::Scheduler::TimerId client_flush_timer_ = 0;
   Log log_;
   std::mt19937_64 random_;
   std::unique_ptr<net::LoopThread> thread_;

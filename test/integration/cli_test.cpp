@@ -60,3 +60,24 @@ TEST_CASE("pusher-cli exits 3 at its timeout, 1 when refused, 2 on usage errors"
     CHECK(cli.wait(5s) == 2);
   }
 }
+
+TEST_CASE("pusher-cli sends client events from stdin on a presence channel; others see the sender") {
+  pusher::test::SoketiServer soketi;
+  const std::string secret = soketi.options().secret;
+  pusher::test::ChildProcess alice({cli_path(), "--url", soketi.ws_url(), "--key", soketi.options().key,
+                                    "--secret", secret, "--user-id", "alice", "--user-info",
+                                    R"({"name":"Alice"})", "--states", "--count", "1", "--timeout", "20",
+                                    "presence-room"});
+  pusher::test::ChildProcess bob({cli_path(), "--url", soketi.ws_url(), "--key", soketi.options().key,
+                                  "--secret", secret, "--user-id", "bob", "--states", "--timeout", "20",
+                                  "presence-room", "public-room"});
+  REQUIRE(alice.wait_for_output(R"({"subscribed":"presence-room"})", 15s));
+  REQUIRE(bob.wait_for_output(R"({"subscribed":"presence-room"})", 15s));
+  REQUIRE(bob.write_stdin("public-room client-typing {}\n"));
+  REQUIRE(bob.wait_for_output("client events need a private- or presence- channel", 10s));
+  REQUIRE(bob.write_stdin("presence-room client-typing {\"typing\":true,\"name\":\"Bob\"}\n"));
+  CHECK(alice.wait(15s) == 0);
+  std::string out = alice.output();
+  CAPTURE(out);
+  CHECK(out.find(R"({"channel":"presence-room","event":"client-typing","data":"{\"typing\":true,\"name\":\"Bob\"}","user_id":"bob","type":"UserTyping"})") != std::string::npos);
+}

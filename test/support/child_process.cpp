@@ -293,6 +293,16 @@ void ChildProcess::close_stdin() {
   close_fd(stdin_fd_);
 }
 
+bool ChildProcess::write_stdin(std::string_view text) {
+  while (!text.empty() && stdin_fd_ >= 0) {
+    ssize_t n = ::write(stdin_fd_, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return text.empty();
+}
+
 pid_t ChildProcess::pid() const {
   return pid_;
 }

@@ -57,6 +57,8 @@ class ChildProcess {
   bool running();
   /// Closes the child's stdin (our node scripts then exit).
   void close_stdin();
+  /// Writes all of `text` to the child's stdin; false if it is closed or the child is gone.
+  bool write_stdin(std::string_view text);
   pid_t pid() const;
   /// argv joined with spaces, for messages.
   const std::string& command() const;
