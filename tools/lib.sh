@@ -28,7 +28,7 @@ ensure_debs() {
 
 # The packages every build and test needs.
 BUILD_DEBS=(g++ meson ninja-build pkg-config cmake libcurl4-openssl-dev libssl-dev rapidjson-dev
-            doctest-dev openssl ca-certificates)
+            doctest-dev openssl ca-certificates libsodium-dev)
 
 ensure_node() {
   if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi
@@ -59,4 +59,64 @@ meson_build() {
     printf '%s' "$want" > "$root/$dir/.pusher-options"
   fi
   ninja -C "$root/$dir" >&2
+}
+
+# proc_start_time PID: the process's start time in clock ticks since boot (field 22 of
+# /proc/PID/stat), or nothing when there is no such process or it is a zombie. With the pid
+# it names one process for good: a pid reused later has another start time.
+proc_start_time() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }                    # the command name may hold spaces and parentheses
+  # shellcheck disable=SC2086
+  set -- $stat
+  [ "$1" != Z ] || return 0
+  printf '%s' "${20}"
+}
+
+# pid_alive PID START: true when PID runs and is still the process that had start time START.
+pid_alive() {
+  [[ "$1" =~ ^[0-9]+$ ]] && [ -n "$2" ] && [ "$(proc_start_time "$1")" = "$2" ]
+}
+
+# stop_pid PID START [NAME]: SIGTERM, then SIGKILL after 3 s; only the process that had START.
+stop_pid() {
+  local pid=$1 start=$2 name=${3:-process} i
+  pid_alive "$pid" "$start" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 30); do
+    pid_alive "$pid" "$start" || return 0
+    sleep 0.1
+  done
+  say "$name (pid $pid) did not stop within 3 s of SIGTERM; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for i in $(seq 20); do
+    pid_alive "$pid" "$start" || return 0
+    sleep 0.1
+  done
+}
+
+# free_tcp_port [PREFERRED]: prints PREFERRED when nothing listens on 127.0.0.1:PREFERRED,
+# else a port the kernel picks. (Someone may take it before it is used: check after binding.)
+free_tcp_port() {
+  node -e '
+    const net = require("net");
+    const tryPort = (p, next) => {
+      const s = net.createServer();
+      s.once("error", next);
+      s.listen(p, "127.0.0.1", () => { const got = s.address().port; s.close(() => console.log(got)); });
+    };
+    const preferred = Number(process.argv[1] || 0);
+    tryPort(preferred, () => tryPort(0, (e) => { console.error(e.message); process.exit(1); }));
+  ' "${1:-0}"
+}
+
+# pid_listens_on PID PORT: true when PID itself holds a TCP listener on 127.0.0.1:PORT.
+pid_listens_on() {
+  ss -Hltnp "sport = :$2" 2>/dev/null | grep -q "pid=$1,"
+}
+
+# http_ok URL: true when URL answers 200 within 2 s (never through a proxy).
+http_ok() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 2 "$1" 2>/dev/null)" = 200 ]
 }
