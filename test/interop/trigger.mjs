@@ -2,6 +2,7 @@
 //
 //   node trigger.mjs --port P --app-id ID --key K --secret S --channel C --event E
 //                    --data JSON [--count N] [--socket-id X] [--host H] [--tls [--ca FILE]]
+//                    [--encryption-master-key BASE64]
 //
 // Without --count, one event carries --data as given. With --count N, N events are
 // triggered one after the other, each with the --data object plus a field `seq` (0..N-1).
@@ -16,9 +17,10 @@ function fail(message, code = 2) {
 }
 
 const kUsage = 'usage: node trigger.mjs --port P --app-id ID --key K --secret S ' +
-  '--channel C --event E --data JSON [--count N] [--socket-id X] [--host H] [--tls [--ca FILE]]';
+  '--channel C --event E --data JSON [--count N] [--socket-id X] [--host H] [--tls [--ca FILE]] ' +
+  '[--encryption-master-key BASE64]';
 const kValued = ['port', 'app-id', 'key', 'secret', 'channel', 'event', 'data', 'count',
-  'socket-id', 'host', 'ca'];
+  'socket-id', 'host', 'ca', 'encryption-master-key'];
 
 function parseArgs(argv) {
   const args = { host: '127.0.0.1', tls: false };
@@ -61,6 +63,9 @@ const config = {
   useTLS: args.tls,
   timeout: 10000,
 };
+// private-encrypted- channels: the library encrypts with keys derived from this master key
+// (base64 of 32 bytes), the same one the auth endpoint derives shared secrets from.
+if (args['encryption-master-key']) config.encryptionMasterKeyBase64 = args['encryption-master-key'];
 if (args.tls) {
   // Only our own test server is on the other end: verify against --ca when given.
   config.agent = args.ca

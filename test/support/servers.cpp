@@ -162,7 +162,8 @@ std::string SoketiServer::output() const {
 
 std::string SoketiServer::trigger(const std::string& channel, const std::string& event,
                                   const std::string& data_json, int count,
-                                  const std::string& socket_id) {
+                                  const std::string& socket_id,
+                                  const std::string& encryption_master_key) {
   if (count < 1) throw std::invalid_argument("SoketiServer::trigger: count must be at least 1");
   const std::string dir = interop_dir();
   std::vector<std::string> argv = {node_binary(), dir + "/trigger.mjs",
@@ -178,6 +179,9 @@ std::string SoketiServer::trigger(const std::string& channel, const std::string&
   }
   if (!socket_id.empty()) argv.insert(argv.end(), {"--socket-id", socket_id});
   if (tls()) argv.emplace_back("--tls");
+  if (!encryption_master_key.empty()) {
+    argv.insert(argv.end(), {"--encryption-master-key", encryption_master_key});
+  }
 
   ChildProcess script(argv, {}, dir);
   script.close_stdin();

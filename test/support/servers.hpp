@@ -56,7 +56,8 @@ class SoketiServer {
   /// Throws std::runtime_error with the script's output on failure.
   std::string trigger(const std::string& channel, const std::string& event,
                       const std::string& data_json, int count = 1,
-                      const std::string& socket_id = {});
+                      const std::string& socket_id = {},
+                      const std::string& encryption_master_key = {});
 
  private:
   void start();
