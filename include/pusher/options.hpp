@@ -7,10 +7,12 @@
 #include <pusher/auth.hpp>
 #include <pusher/error.hpp>
 #include <pusher/export.hpp>
+#include <pusher/loop.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,6 +101,9 @@ struct Options {
 
   /// Which event names decode to which AppEvent type.
   EventNames event_names;
+
+  /// Run on this shared loop thread instead of a thread of the Manager's own.
+  std::shared_ptr<SharedLoop> loop;
 
   Logger logger;
   LogLevel log_level = LogLevel::off;

@@ -10,6 +10,7 @@
 #include <pusher/error.hpp>
 #include <pusher/event.hpp>
 #include <pusher/export.hpp>
+#include <pusher/loop.hpp>
 #include <pusher/manager.hpp>
 #include <pusher/options.hpp>
 #include <pusher/state.hpp>

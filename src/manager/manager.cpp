@@ -15,11 +15,23 @@ Manager::Manager(Options options) {
   if (options.outbound_queue_limit == 0) {
     throw std::invalid_argument("Options::outbound_queue_limit must be at least 1");
   }
+  if (options.loop) {
+    std::shared_ptr<SharedLoop> shared = options.loop;
+    detail::net::EventLoop& loop = shared->impl().thread.loop();
+    auto loop_ref = std::make_shared<detail::LoopRef>(loop);
+    core_ = std::make_shared<detail::ManagerCore>(std::move(options), loop, loop_ref);
+    core_->share_loop(std::move(shared));
+    return;
+  }
   auto thread = std::make_unique<detail::net::LoopThread>();
   auto loop_ref = std::make_shared<detail::LoopRef>(thread->loop());
   core_ = std::make_shared<detail::ManagerCore>(std::move(options), thread->loop(), loop_ref);
   core_->adopt_thread(std::move(thread));
 }
+
+SharedLoop::SharedLoop() : impl_(std::make_unique<detail::SharedLoopImpl>()) {}
+
+SharedLoop::~SharedLoop() = default;
 
 Manager::~Manager() { core_->shutdown(); }
 

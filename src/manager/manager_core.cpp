@@ -22,6 +22,7 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
                          service::TransportFactory make_transport, net::Scheduler* scheduler)
     : options_(std::move(options)),
       loop_ref_(std::move(loop_ref)),
+      loop_(loop),
       scheduler_(scheduler != nullptr ? *scheduler : loop),
       log_(options_.logger, options_.log_level),
       random_(std::random_device{}()),
@@ -79,15 +80,26 @@ void ManagerCore::shutdown() {
       return;
     }
     auto again = poll_weak.lock();
-    if (thread_ && again) thread_->loop().add_timer(kPoll, [again] { (*again)(); });
+    if (again) loop_.add_timer(kPoll, [again] { (*again)(); });
   };
   bool posted = loop_ref_->post([this, poll] {
     service_->disconnect();
     (*poll)();
   });
   if (posted) closed_future.wait_for(kCloseWait + std::chrono::milliseconds(500));
+  if (!thread_) {
+    // A shared loop keeps running for other Managers: tear down on it, then refuse posts.
+    loop_ref_->call([this] {
+      if (client_flush_timer_ != 0) scheduler_.cancel_timer(client_flush_timer_);
+      client_flush_timer_ = 0;
+      service_.reset();
+      authorizer_.reset();  // an HTTP authorizer's transfers belong to this loop
+    });
+    loop_ref_->shut();
+    return;
+  }
   loop_ref_->shut();
-  if (thread_) thread_->stop_and_join();
+  thread_->stop_and_join();
   // The loop is stopped: tearing down on this thread races with nothing.
   service_.reset();
   thread_.reset();

@@ -23,6 +23,12 @@
 
 namespace pusher::detail {
 
+/// What a pusher::SharedLoop holds: one running loop thread.
+class SharedLoopImpl {
+ public:
+  net::LoopThread thread;
+};
+
 /// The Manager's state: the channel registry, handlers, history and the Service, all on one
 /// loop thread. Public calls post here; snapshots (state, socket id) are kept under a mutex.
 class ManagerCore final : public service::ServiceListener,
@@ -58,6 +64,8 @@ class ManagerCore final : public service::ServiceListener,
   service::Service& service() noexcept { return *service_; }
   /// Takes ownership of the loop's thread (a Manager with its own loop).
   void adopt_thread(std::unique_ptr<net::LoopThread> thread) { thread_ = std::move(thread); }
+  /// Runs on a loop shared with other Managers (kept alive while this Manager lives).
+  void share_loop(std::shared_ptr<SharedLoop> loop) { shared_loop_ = std::move(loop); }
   /// From the Manager's destructor (not the loop thread): closes with 1000, waits a bounded
   /// time for the server, stops the loop, and tears the connection down. No callback runs
   /// after it returns.
@@ -110,6 +118,7 @@ class ManagerCore final : public service::ServiceListener,
 
   Options options_;
   std::shared_ptr<LoopRef> loop_ref_;
+  net::EventLoop& loop_;
   net::Scheduler& scheduler_;
   std::shared_ptr<Authorizer> authorizer_;
   std::uint64_t subscribe_seq_ = 0;
@@ -118,6 +127,7 @@ class ManagerCore final : public service::ServiceListener,
   Log log_;
   std::mt19937_64 random_;
   std::unique_ptr<net::LoopThread> thread_;
+  std::shared_ptr<SharedLoop> shared_loop_;
   std::unique_ptr<service::Service> service_;
   EventHistory history_;
 

@@ -196,3 +196,31 @@ TEST_CASE("the destructor closes and joins promptly even with the server gone") 
   }
   CHECK(std::chrono::steady_clock::now() - start < 10s);
 }
+
+TEST_CASE("many Managers share one loop thread; destroying one leaves the others running") {
+  pusher::test::SoketiServer soketi;
+  auto loop = std::make_shared<pusher::SharedLoop>();
+  pusher::Options o = options_for(soketi);
+  o.loop = loop;
+  constexpr int kManagers = 20;
+  std::vector<std::unique_ptr<pusher::Manager>> managers;
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  for (int i = 0; i < kManagers; ++i) {
+    managers.push_back(std::make_unique<pusher::Manager>(o));
+    watchers.push_back(std::make_unique<Watcher>(*managers.back()));
+    managers.back()->subscribe("fan");
+    managers.back()->connect();
+  }
+  for (auto& w : watchers) REQUIRE(w->wait_subscribed("fan"));
+  // Destroy half of them while the loop keeps serving the rest.
+  for (int i = 0; i < kManagers / 2; ++i) {
+    watchers[static_cast<std::size_t>(i)].reset();
+    managers[static_cast<std::size_t>(i)].reset();
+  }
+  soketi.trigger("fan", "tick", R"({"n":1})");
+  for (int i = kManagers / 2; i < kManagers; ++i) {
+    auto& w = *watchers[static_cast<std::size_t>(i)];
+    REQUIRE(w.wait([&] { return !w.events.empty(); }));
+    CHECK(w.event_count() == 1);
+  }
+}
