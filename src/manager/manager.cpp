@@ -39,6 +39,8 @@ void Manager::connect() { core_->connect(); }
 
 void Manager::disconnect() { core_->disconnect(); }
 
+void Manager::signin() { core_->signin(); }
+
 Channel Manager::subscribe(const std::string& channel_name) {
   return Channel(core_->subscribe(channel_name));
 }

@@ -68,6 +68,15 @@ void ManagerCore::disconnect() {
   });
 }
 
+void ManagerCore::signin() {
+  loop_ref_->post([self = weak_from_this()] {
+    auto core = self.lock();
+    if (!core) return;
+    core->signin_wanted_ = true;
+    if (core->service_->state() == ConnectionState::connected) core->send_signin();
+  });
+}
+
 void ManagerCore::shutdown() {
   auto closed = std::make_shared<std::promise<void>>();
   auto closed_future = closed->get_future();
@@ -210,9 +219,11 @@ void ManagerCore::on_connected(const std::string& socket_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     socket_id_ = socket_id;
   }
-  // Every channel again, with the new socket id (protocol.md §1.9).
+  // Every channel again, with the new socket id (protocol.md §1.9); the sign-in too.
+  if (signin_wanted_) send_signin();
   for (auto& channel : channels_snapshot()) {
-    if (channel->sub == ChannelCore::Sub::idle) send_subscribe(*channel);
+    // #server-to-user-<id> waits for signin_success: the server wants the sign-in first.
+    if (channel->sub == ChannelCore::Sub::idle && channel->name()[0] != '#') send_subscribe(*channel);
   }
 }
 
@@ -242,6 +253,8 @@ void ManagerCore::on_message(protocol::Inbound& message) {
     on_member_added(*added);
   } else if (auto* removed = std::get_if<protocol::MemberRemoved>(&message)) {
     on_member_removed(*removed);
+  } else if (auto* signed_in = std::get_if<protocol::SigninSuccess>(&message)) {
+    on_signin_success(*signed_in);
   } else if (auto* ignored = std::get_if<protocol::Ignored>(&message)) {
     log_.debug("ignored unknown event " + ignored->event);
   }

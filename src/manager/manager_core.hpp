@@ -43,6 +43,7 @@ class ManagerCore final : public service::ServiceListener,
   // Any thread.
   void connect();
   void disconnect();
+  void signin();
   std::shared_ptr<ChannelCore> subscribe(const std::string& name);
   void unsubscribe(const std::string& name);
   std::shared_ptr<ChannelCore> find(const std::string& name) const;
@@ -93,6 +94,8 @@ class ManagerCore final : public service::ServiceListener,
   void on_member_added(const protocol::MemberAdded& m);
   void on_member_removed(const protocol::MemberRemoved& m);
   bool open_encrypted(ChannelCore& channel, Event& event);
+  void send_signin();
+  void on_signin_success(const protocol::SigninSuccess& m);
   void do_unsubscribe(const std::string& name);
   void do_unsubscribe_cancelled(ChannelCore& channel);
   void on_subscription_succeeded(const protocol::SubscriptionSucceeded& m);
@@ -122,6 +125,8 @@ class ManagerCore final : public service::ServiceListener,
   net::Scheduler& scheduler_;
   std::shared_ptr<Authorizer> authorizer_;
   std::uint64_t subscribe_seq_ = 0;
+  bool signin_wanted_ = false;
+  std::uint64_t signin_generation_ = 0;
   std::deque<net::Scheduler::Clock::time_point> recent_client_sends_;
   net::Scheduler::TimerId client_flush_timer_ = 0;
   Log log_;

@@ -280,6 +280,61 @@ void ManagerCore::flush_client_events() {
   }
 }
 
+void ManagerCore::send_signin() {
+  if (!authorizer_) {
+    report(Error{ErrorCode::auth_failed, "sign-in needs an authorizer: set Options::auth or Options::authorizer", 0, {}});
+    return;
+  }
+  std::uint64_t generation = ++signin_generation_;
+  std::string socket_id = service_->socket_id();
+  auto loop = loop_ref_;
+  std::weak_ptr<ManagerCore> weak_self = weak_from_this();
+  auto done = [loop, weak_self, generation, socket_id](AuthResult r) {
+    loop->post([=, r = std::move(r)] {
+      auto core = weak_self.lock();
+      if (!core || generation != core->signin_generation_ ||
+          socket_id != core->service_->socket_id()) {
+        return;  // an answer for an older connection
+      }
+      if (r.error) {
+        core->report(Error{ErrorCode::auth_failed, "sign-in failed: " + r.error.message,
+                           r.error.server_code, {}});
+        return;
+      }
+      core->service_->send_now(protocol::encode_signin(r.auth, r.user_data));
+    });
+  };
+  try {
+    authorizer_->authorize(AuthRequest{socket_id, {}}, done);
+  } catch (const std::exception& e) {
+    report(Error{ErrorCode::auth_failed, std::string("the authorizer threw: ") + e.what(), 0, {}});
+  }
+}
+
+void ManagerCore::on_signin_success(const protocol::SigninSuccess& m) {
+  notify(nullptr, "", "pusher:signin_success", m.user_data);
+  // The server sends to this user on #server-to-user-<id> (pusher-js src/core/user.ts).
+  rapidjson::Document doc;
+  doc.Parse(m.user_data.c_str(), m.user_data.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("id")) return;
+  const auto& id = doc["id"];
+  std::string user_id = id.IsString() ? std::string(id.GetString(), id.GetStringLength())
+                        : id.IsInt64() ? std::to_string(id.GetInt64()) : std::string();
+  if (user_id.empty()) return;
+  std::string name = "#server-to-user-" + user_id;
+  std::shared_ptr<ChannelCore> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = channels_[name];
+    if (!slot) {
+      slot = std::make_shared<ChannelCore>(name, loop_ref_);
+      slot->manager = weak_from_this();
+    }
+    channel = slot;
+  }
+  if (channel->sub == ChannelCore::Sub::idle) send_subscribe(*channel);
+}
+
 bool ManagerCore::open_encrypted(ChannelCore& channel, Event& event) {
   std::string error;
   auto plain = decrypt_event(event.data, channel.shared_secret, error);

@@ -231,3 +231,57 @@ TEST_CASE("the most verbose log of a whole private/presence session holds no tok
   CHECK(alice.log.find(kAppSecret) == std::string::npos);
   CHECK(alice.log.find(kAppKey + ":") == std::string::npos);  // an auth signature
 }
+
+TEST_CASE("user sign-in: signin_success, then events sent to the user arrive") {
+  pusher::test::SoketiOptions so = soketi_options();
+  so.user_authentication = true;  // soketi ignores pusher:signin otherwise
+  pusher::test::SoketiServer soketi(so);
+  pusher::Options o;
+  o.key = kAppKey;
+  o.host = "127.0.0.1";
+  o.port = soketi.port();
+  o.tls = false;
+  o.proxy = "";
+  o.authorizer = pusher::make_secret_authorizer(
+      kAppKey, kAppSecret, {}, [](const pusher::AuthRequest&) { return std::string(R"({"id":"u-7"})"); });
+  pusher::Manager manager(o);
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<pusher::Event> events;
+  auto b = manager.bind_global([&](const pusher::Event& e) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      events.push_back(e);
+    }
+    cv.notify_all();
+  });
+  auto has = [&](const std::string& name) {
+    for (auto& e : events) {
+      if (e.name == name) return true;
+    }
+    return false;
+  };
+  manager.signin();
+  manager.connect();
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    REQUIRE(cv.wait_for(lock, 15s, [&] { return has("pusher:subscription_succeeded"); }));
+    CHECK(has("pusher:signin_success"));
+  }
+  // soketi's HTTP API, through the official library's sendToUser.
+  const std::string dir = pusher::test::interop_dir();
+  pusher::test::ChildProcess send({pusher::test::node_binary(), dir + "/trigger.mjs", "--port",
+                                   std::to_string(soketi.port()), "--app-id", kAppId, "--key", kAppKey,
+                                   "--secret", kAppSecret, "--channel", "unused", "--event", "notice",
+                                   "--data", R"({"hello":"you"})", "--user", "u-7"},
+                                  {}, dir);
+  send.close_stdin();
+  REQUIRE_MESSAGE(send.wait(30s) == 0, send.output());
+  std::unique_lock<std::mutex> lock(mutex);
+  REQUIRE(cv.wait_for(lock, 15s, [&] { return has("notice"); }));
+  for (auto& e : events) {
+    if (e.name != "notice") continue;
+    CHECK(e.channel == "#server-to-user-u-7");
+    CHECK(e.data == R"({"hello":"you"})");
+  }
+}

@@ -20,7 +20,7 @@ const kUsage = 'usage: node trigger.mjs --port P --app-id ID --key K --secret S 
   '--channel C --event E --data JSON [--count N] [--socket-id X] [--host H] [--tls [--ca FILE]] ' +
   '[--encryption-master-key BASE64]';
 const kValued = ['port', 'app-id', 'key', 'secret', 'channel', 'event', 'data', 'count',
-  'socket-id', 'host', 'ca', 'encryption-master-key'];
+  'socket-id', 'host', 'ca', 'encryption-master-key', 'user'];
 
 function parseArgs(argv) {
   const args = { host: '127.0.0.1', tls: false };
@@ -79,7 +79,10 @@ let sent = 0;
 try {
   for (let seq = 0; seq < count; seq++) {
     const payload = counted ? { ...data, seq } : data;
-    const response = await pusher.trigger(args.channel, args.event, payload, params);
+    // --user sends to a signed-in user (#server-to-user-<id>) instead of a channel.
+    const response = args.user
+      ? await pusher.sendToUser(args.user, args.event, payload)
+      : await pusher.trigger(args.channel, args.event, payload, params);
     const body = await response.text();
     // soketi 1.6.1 answers a bad signature with status 200 and {"error": ..., "code": 401}.
     if (response.status !== 200 || !/^\s*\{\s*"ok"\s*:\s*true/.test(body)) {
