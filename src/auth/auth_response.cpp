@@ -22,11 +22,16 @@ AuthResult failure(int http_status, std::string message) {
 const char* status_hint(int status) {
   if (status >= 300 && status < 400) return " (a redirect: is the user signed in?)";
   switch (status) {
-    case 401: return " (unauthenticated: missing or expired token?)";
-    case 403: return " (forbidden: the user may not join this channel)";
-    case 404: return " (not found: check the auth endpoint URL)";
-    case 419: return " (CSRF token mismatch or expired session)";
-    default: return "";
+    case 401:
+      return " (unauthenticated: missing or expired token?)";
+    case 403:
+      return " (forbidden: the user may not join this channel)";
+    case 404:
+      return " (not found: check the auth endpoint URL)";
+    case 419:
+      return " (CSRF token mismatch or expired session)";
+    default:
+      return "";
   }
 }
 
@@ -79,7 +84,8 @@ AuthResult parse_auth_response(int http_status, std::string_view body, bool user
     } else if (it->value.IsObject()) {
       result.channel_data = protocol::to_json(it->value);
     } else if (!it->value.IsNull()) {
-      return failure(http_status, prefix + " but its channel_data is neither a string nor an object");
+      return failure(http_status,
+                     prefix + " but its channel_data is neither a string nor an object");
     }
   }
   return result;

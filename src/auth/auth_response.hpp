@@ -8,7 +8,7 @@
 namespace pusher::detail::auth {
 
 /// Largest auth response body read; a real one is well under 1 KiB.
-inline constexpr std::size_t kMaxAuthResponseSize = 1024 * 1024;
+inline constexpr std::size_t kMaxAuthResponseSize = std::size_t{1024} * 1024;
 
 /// Turns an auth endpoint's answer into an AuthResult. Pure, never throws, any input.
 ///

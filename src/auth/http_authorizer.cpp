@@ -111,8 +111,8 @@ class HttpAuthorizer final : public Authorizer {
       if (done) done(std::move(result));
       return;
     }
-    client_.post(std::move(http), [request, done = std::move(done),
-                                   timeout = options_.timeout](HttpResponse response) {
+    client_.post(http, [request, done = std::move(done),
+                        timeout = options_.timeout](const HttpResponse& response) {
       AuthResult result = to_result(response, request, timeout);
       if (result.error) result.error.channel = request.channel_name;
       if (done) done(std::move(result));
@@ -136,12 +136,12 @@ class HttpAuthorizer final : public Authorizer {
 
     append_field(http.body, "socket_id", request.socket_id);
     if (!signin) append_field(http.body, "channel_name", request.channel_name);
-    for (const Fields* fields : std::initializer_list<const Fields*>{&options_.params, &extra_params}) {
+    for (const Fields* fields :
+         std::initializer_list<const Fields*>{&options_.params, &extra_params}) {
       for (const auto& [name, value] : *fields) append_field(http.body, name, value);
     }
 
-    http.headers = {"Content-Type: application/x-www-form-urlencoded",
-                    "Accept: application/json"};
+    http.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
     Fields headers = options_.headers;
     headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
     if (!options_.bearer_token.empty()) {
@@ -152,7 +152,13 @@ class HttpAuthorizer final : public Authorizer {
       error = check_header(name, value);
       if (!error.empty()) return error;
       // "Name;" is libcurl's way to send a header with an empty value ("Name:" removes it).
-      http.headers.push_back(value.empty() ? name + ";" : name + ": " + value);
+      std::string line = name;
+      if (value.empty()) {
+        line += ';';
+      } else {
+        line.append(": ").append(value);
+      }
+      http.headers.push_back(std::move(line));
     }
 
     http.timeout = options_.timeout;
@@ -176,8 +182,7 @@ std::string form_encode(std::string_view text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~';
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out.push_back(ch);
     } else {

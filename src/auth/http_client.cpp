@@ -70,7 +70,8 @@ struct HttpClient::Shared {
     }
     if (curl_code == CURLE_FILESIZE_EXCEEDED) r.too_large = true;
     if (curl_code != CURLE_OK) {
-      r.error = t->error[0] != '\0' ? t->error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+      r.error =
+          t->error[0] != '\0' ? t->error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
     }
     HttpResponse response = std::move(r);
     Callback done = std::move(t->done);
@@ -146,7 +147,7 @@ HttpClient::~HttpClient() {
   shared_->loop.post([shared = shared_] { shared->cancel_all(); });
 }
 
-HttpClient::RequestId HttpClient::post(HttpRequest request, Callback done) {
+HttpClient::RequestId HttpClient::post(const HttpRequest& request, Callback done) {
   const RequestId id = shared_->next_id++;
   auto t = std::make_shared<Transfer>();
   t->done = std::move(done);
@@ -178,6 +179,8 @@ void HttpClient::cancel(RequestId id) noexcept {
   shared_->transfers.erase(it);
 }
 
-std::size_t HttpClient::pending() const noexcept { return shared_->transfers.size(); }
+std::size_t HttpClient::pending() const noexcept {
+  return shared_->transfers.size();
+}
 
 }  // namespace pusher::detail::auth

@@ -24,7 +24,7 @@ struct HttpRequest {
   bool verify_peer = true;
   std::string ca_file;
   std::optional<std::string> proxy;  ///< nullopt: libcurl reads the environment; "": none
-  std::size_t max_response_size = 1024 * 1024;
+  std::size_t max_response_size = std::size_t{1024} * 1024;
 };
 
 /// How a POST ended. `curl_code` is 0 (CURLE_OK) when a complete response arrived, whatever
@@ -56,7 +56,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   /// Starts a POST; `done` runs once on the loop thread, never inside post().
-  RequestId post(HttpRequest request, Callback done);
+  RequestId post(const HttpRequest& request, Callback done);
   /// Drops a request in flight; its callback will not run. Harmless for unknown ids.
   void cancel(RequestId id) noexcept;
   /// Requests in flight.

@@ -80,8 +80,8 @@ class SecretAuthorizer final : public Authorizer {
         break;
     }
     AuthResult result;
-    result.auth = sign_auth(
-        key_, secret_, channel_string_to_sign(request.socket_id, request.channel_name));
+    result.auth =
+        sign_auth(key_, secret_, channel_string_to_sign(request.socket_id, request.channel_name));
     return result;
   }
 
@@ -90,15 +90,16 @@ class SecretAuthorizer final : public Authorizer {
     std::string data = call_data_function(presence_data_, request, "presence_data", error);
     if (!error.empty()) return failure(request, error);
     if (data.empty()) {
-      return failure(request, "presence channels need presence_data (the channel_data JSON, "
-                              "{\"user_id\":..,\"user_info\":{..}}) in make_secret_authorizer");
+      return failure(request,
+                     "presence channels need presence_data (the channel_data JSON, "
+                     "{\"user_id\":..,\"user_info\":{..}}) in make_secret_authorizer");
     }
     if (!is_object_with(data, "user_id")) {
       return failure(request, "presence_data must give a JSON object with a user_id");
     }
     AuthResult result;
-    result.auth = sign_auth(
-        key_, secret_, channel_string_to_sign(request.socket_id, request.channel_name, data));
+    result.auth = sign_auth(key_, secret_,
+                            channel_string_to_sign(request.socket_id, request.channel_name, data));
     result.channel_data = std::move(data);
     return result;
   }
@@ -108,8 +109,9 @@ class SecretAuthorizer final : public Authorizer {
     std::string data = call_data_function(user_data_, request, "user_data", error);
     if (!error.empty()) return failure(request, error);
     if (data.empty()) {
-      return failure(request, "user sign-in needs user_data (the user JSON, {\"id\":..}) in "
-                              "make_secret_authorizer");
+      return failure(request,
+                     "user sign-in needs user_data (the user JSON, {\"id\":..}) in "
+                     "make_secret_authorizer");
     }
     if (!is_object_with(data, "id")) {
       return failure(request, "user_data must give a JSON object with an id");

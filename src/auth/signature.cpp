@@ -24,7 +24,7 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view data) {
   HMAC(EVP_sha256(), key, key_length, message, data.size(), digest.data(), &length);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * length);
+  out.reserve(2 * static_cast<std::size_t>(length));
   for (unsigned int i = 0; i < length; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xF]);

@@ -197,7 +197,8 @@ void ManagerCore::on_state_change(StateChange change) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     state_ = change.current;
-    if (change.current != ConnectionState::connected) socket_id_.clear();
+    // Valid inside the "connected" callbacks already (apps send it as X-Socket-ID).
+    socket_id_ = change.current == ConnectionState::connected ? service_->socket_id() : std::string();
   }
   log_.info(std::string("state ") + to_string(change.previous) + " -> " + to_string(change.current));
   if (change.current != ConnectionState::connected) {

@@ -14,6 +14,7 @@ namespace {
 constexpr std::size_t kReadBudget = 1u << 20;
 // Give back write-buffer memory after a burst.
 constexpr std::size_t kKeepOutCapacity = 64 * 1024;
+constexpr std::size_t kMaxPongBacklog = 64 * 1024;
 
 Error make_error(ErrorCode code, std::string message, int server_code = 0) {
   Error e;
@@ -266,6 +267,9 @@ void WebSocket::on_binary(std::string_view message) {
 
 void WebSocket::on_ping(std::string_view payload) {
   if (state_ != State::open) return;
+  // A server that pings without reading would grow the write queue without end: past a
+  // backlog, skip pongs (RFC 6455 §5.5.3 lets a client answer only the latest ping).
+  if (queued_bytes() > kMaxPongBacklog) return;
   ws::encode_frame(ws::Opcode::pong, payload, out_);
   flush();
 }

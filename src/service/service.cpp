@@ -220,10 +220,10 @@ void Service::on_server_error(const protocol::ServerError& error, protocol::Inbo
   if (!handshake_done_) {
     // Before the handshake a pusher:error decides like a close code: Reverb sends 4004 and
     // 4009 as messages and leaves the socket open (protocol.md §1.4, §4).
-    report(ErrorCode::server_error, "the server refused the handshake: " + error.message,
-           error.code);
+    // Reported once, through on_close, as the reason the attempt ended.
     if (transport_active_) {
-      transport_->abort(Error{ErrorCode::server_error, error.message, error.code, {}});
+      transport_->abort(Error{ErrorCode::server_error,
+                              "the server refused the handshake: " + error.message, error.code, {}});
     }
     return;
   }

@@ -35,7 +35,8 @@ TEST_SUITE("unit") {
         {200, R"({"auth":"k:s"})", false, "k:s", "", "", ""},
         {201, R"({"auth":"k:s"})", false, "k:s", "", "", ""},
         // channel_data passes through byte for byte: escapes, spacing and UTF-8 untouched.
-        {200, R"({"auth":"k:s","channel_data":"{\"user_id\": 1,\"user_info\":{\"n\":\"\u00e9\\/\"}}"})",
+        {200,
+         R"({"auth":"k:s","channel_data":"{\"user_id\": 1,\"user_info\":{\"n\":\"\u00e9\\/\"}}"})",
          false, "k:s", "{\"user_id\": 1,\"user_info\":{\"n\":\"\xC3\xA9\\/\"}}", "", ""},
         // Some backends return channel_data as an object: written compactly.
         {200, R"({"auth":"k:s","channel_data":{ "user_id" : "7", "user_info" : {"a":[1, 2.5]} }})",
@@ -87,8 +88,8 @@ TEST_SUITE("unit") {
         {200, R"({"auth":"k:s","shared_secret":1})", false, "shared_secret"},
         {200, R"({"auth":"k:s"})", true, "user_data"},
         {200, R"({"auth":"k:s","user_data":{"id":"1"}})", true, "user_data"},
-        {200, R"({"auth":"k:s","channel_data":)" + std::string(100, '[') + std::string(100, ']') +
-                  "}",
+        {200,
+         R"({"auth":"k:s","channel_data":)" + std::string(100, '[') + std::string(100, ']') + "}",
          false, "not JSON"},  // deeper than the parser accepts
     };
     for (const Bad& row : table) {

@@ -27,8 +27,9 @@ class AuthServer {
  public:
   explicit AuthServer(const std::string& csrf = {}) {
     const std::string dir = interop_dir();
-    std::vector<std::string> argv = {node_binary(), dir + "/auth-server.mjs", "--app-id", kAppId,
-                                     "--key", kAppKey, "--secret", kAppSecret};
+    std::vector<std::string> argv = {
+        node_binary(), dir + "/auth-server.mjs", "--app-id", kAppId, "--key", kAppKey, "--secret",
+        kAppSecret};
     if (!csrf.empty()) argv.insert(argv.end(), {"--csrf", csrf});
     process_ = std::make_unique<ChildProcess>(
         argv, std::vector<std::pair<std::string, std::string>>{}, dir);

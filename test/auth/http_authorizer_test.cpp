@@ -17,7 +17,6 @@
 #include "auth_server.hpp"
 #include "net/event_loop.hpp"
 
-using pusher::AuthRequest;
 using pusher::AuthResult;
 using pusher::ErrorCode;
 using pusher::HttpAuthOptions;
@@ -97,9 +96,7 @@ TEST_SUITE("integration") {
     o.params = {{"team", "a b&c=d"}, {"empty", ""}};
     o.headers = {{"X-Test-Static", "s 1"}};
     auto calls = std::make_shared<std::atomic<int>>(0);
-    o.params_provider = [calls] {
-      return pusher::Fields{{"fresh", std::to_string(++*calls)}};
-    };
+    o.params_provider = [calls] { return pusher::Fields{{"fresh", std::to_string(++*calls)}}; };
     o.headers_provider = [calls] {
       return pusher::Fields{{"X-Test-Dynamic", "d" + std::to_string(calls->load())}};
     };
@@ -279,7 +276,8 @@ TEST_SUITE("integration") {
     auto first = make_http_authorizer(loop, slow);
     run_on(loop, [&] {
       for (int i = 0; i < 3; ++i) {
-        first->authorize({"1.2", "private-a"}, [dropped_calls](AuthResult) { ++*dropped_calls; });
+        first->authorize({"1.2", "private-a"},
+                         [dropped_calls](const AuthResult&) { ++*dropped_calls; });
       }
       first.reset();
     });
@@ -288,7 +286,7 @@ TEST_SUITE("integration") {
     auto second = make_http_authorizer(loop, slow);
     run_on(loop, [&] {
       second->authorize({"1.2", "private-a"},
-                        [dropped_calls](AuthResult) { *dropped_calls += 10; });
+                        [dropped_calls](const AuthResult&) { *dropped_calls += 10; });
     });
     second.reset();
 
@@ -303,7 +301,7 @@ TEST_SUITE("integration") {
     std::promise<AuthResult> fast;
     run_on(loop, [&] {
       third->authorize({"1.2", "private-slow"},
-                       [dropped_calls](AuthResult) { *dropped_calls += 100; });
+                       [dropped_calls](const AuthResult&) { *dropped_calls += 100; });
       third->authorize({"1.2", "private-fast"}, [&](AuthResult r) {
         third.reset();
         fast.set_value(std::move(r));
@@ -330,7 +328,7 @@ TEST_SUITE("integration") {
     auto authorizer = make_http_authorizer(thread->loop(), slow);
     auto calls = std::make_shared<std::atomic<int>>(0);
     run_on(thread->loop(), [&] {
-      authorizer->authorize({"1.2", "private-a"}, [calls](AuthResult) { ++*calls; });
+      authorizer->authorize({"1.2", "private-a"}, [calls](const AuthResult&) { ++*calls; });
     });
     thread->stop_and_join();
     authorizer.reset();  // loop stopped: the clean-up waits in its queue

@@ -32,7 +32,7 @@ HttpRequest request_to(const std::string& url) {
 }
 
 /// Posts on the loop thread and waits for the response.
-HttpResponse post_and_wait(LoopThread& thread, HttpClient& client, HttpRequest request) {
+HttpResponse post_and_wait(LoopThread& thread, HttpClient& client, const HttpRequest& request) {
   auto promise = std::make_shared<std::promise<HttpResponse>>();
   auto result = promise->get_future();
   run_on(thread.loop(), [&client, request, promise] {
@@ -93,7 +93,7 @@ TEST_SUITE("integration") {
     auto calls = std::make_shared<std::atomic<int>>(0);
     run_on(thread.loop(), [&] {
       auto id = client->post(request_to(server.url("/broadcasting/auth?delay=100")),
-                             [calls](HttpResponse) { ++*calls; });
+                             [calls](const HttpResponse&) { ++*calls; });
       CHECK(client->pending() == 1);
       client->cancel(id);
       client->cancel(id);  // harmless twice
