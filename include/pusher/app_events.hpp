@@ -14,42 +14,52 @@
 namespace pusher {
 
 /// A chat message was posted (Laravel `App\Events\MessageSent` by default).
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct MessageSent {
-  std::string channel;
+  std::string channel;       ///< the channel it came on
   std::string id;            ///< message id (numbers become their decimal text)
   std::string conversation;  ///< conversation/room id if the payload has one, else ""
-  std::string sender_id;
-  std::string sender_name;
-  std::string text;
+  std::string sender_id;     ///< the sender's user id (numbers become their decimal text)
+  std::string sender_name;   ///< the sender's display name; "" if absent
+  std::string text;          ///< the message text
   std::string sent_at;       ///< as sent (ISO 8601 from Laravel); "" if absent
 };
 
 /// Someone is typing (the Echo whisper `client-typing` by default).
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct UserTyping {
-  std::string channel;
+  std::string channel;  ///< the channel it came on
   std::string user_id;  ///< from the payload, else the event's user_id (presence channels)
-  std::string name;
+  std::string name;     ///< the typist's display name; "" if absent
   bool typing = true;   ///< false when the payload says `"typing": false`
 };
 
 /// Someone read messages (Laravel `App\Events\MessagesRead` by default).
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct MessagesRead {
-  std::string channel;
-  std::string reader_id;
-  std::string reader_name;
+  std::string channel;                   ///< the channel it came on
+  std::string reader_id;                 ///< who read (numbers become their decimal text)
+  std::string reader_name;               ///< the reader's display name; "" if absent
   std::string last_read_id;              ///< the newest message read, if given
   std::vector<std::string> message_ids;  ///< every id given (includes last_read_id if given)
-  std::string read_at;
+  std::string read_at;                   ///< as sent; "" if absent
 };
 
 /// Anything else: the raw event.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct Unknown {
-  std::string channel;
-  std::string name;
-  std::string data;
+  std::string channel;  ///< the channel it came on
+  std::string name;     ///< the event name as sent
+  std::string data;     ///< the payload as received (see Event::data)
 };
 
 /// One decoded application event.
+///
+/// Thread safety: a plain value (a std::variant of the structs above).
 using AppEvent = std::variant<MessageSent, UserTyping, MessagesRead, Unknown>;
 
 /// Which event names map to which type. Names follow Echo's rules (protocol.md §2.1): a name
@@ -59,15 +69,18 @@ using AppEvent = std::variant<MessageSent, UserTyping, MessagesRead, Unknown>;
 /// `user_typing` is a whisper, matched as it is; without the "client-" prefix it gets one
 /// (`typing` matches `client-typing`). An empty name matches nothing; when two names are the
 /// same, MessageSent wins over MessagesRead, which wins over UserTyping.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct EventNames {
   std::string event_namespace = "App.Events";  ///< "" for none (Echo's `namespace: false`)
-  std::string message_sent = "MessageSent";
-  std::string messages_read = "MessagesRead";
-  std::string user_typing = "client-typing";
+  std::string message_sent = "MessageSent";     ///< the name that decodes to MessageSent
+  std::string messages_read = "MessagesRead";   ///< the name that decodes to MessagesRead
+  std::string user_typing = "client-typing";    ///< the whisper that decodes to UserTyping
 };
 
 /// Echo's name formatting: `format_event_name("MessageSent", "App.Events")` is
 /// `App\Events\MessageSent`; `.message.sent` is `message.sent`; `client-x` stays `client-x`.
+/// Thread safety: a pure function, safe from any thread.
 PUSHER_API std::string format_event_name(const std::string& name,
                                          const std::string& event_namespace);
 
@@ -94,7 +107,8 @@ PUSHER_API std::string format_event_name(const std::string& name,
 /// Thread safety: a pure function, safe from any thread.
 PUSHER_API AppEvent decode_app_event(const Event& event, const EventNames& names = {});
 
-/// "MessageSent", "UserTyping", "MessagesRead" or "Unknown".
+/// "MessageSent", "UserTyping", "MessagesRead" or "Unknown" (a static string).
+/// Thread safety: a pure function, safe from any thread.
 PUSHER_API const char* type_name(const AppEvent& event) noexcept;
 
 }  // namespace pusher

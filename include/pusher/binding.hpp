@@ -21,9 +21,13 @@ class BindingState;
 /// running to finish, so do not destroy a Binding while holding a lock its callback takes.
 class PUSHER_API Binding {
  public:
+  /// An empty handle, bound to nothing.
   Binding() noexcept = default;
+  /// Takes over `other`'s callback; `other` becomes empty.
   Binding(Binding&& other) noexcept = default;
+  /// Unbinds the callback this handle held (as unbind()), then takes over `other`'s.
   Binding& operator=(Binding&& other) noexcept;
+  /// Unbinds (as unbind()).
   ~Binding();
 
   /// Unbinds now; harmless when already unbound or empty.

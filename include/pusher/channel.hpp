@@ -21,14 +21,18 @@ class ChannelCore;
 }
 
 /// A member of a presence channel.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct Member {
   std::string id;    ///< user_id (numbers become their decimal text)
   std::string info;  ///< user_info as JSON text; "" when there is none
 };
 
-/// Called with each event a binding matches, on the Manager's loop thread.
+/// Called with each event a binding matches.
+/// Thread safety: called on the Manager's loop thread, one callback at a time.
 using EventHandler = std::function<void(const Event& event)>;
 /// Called with each typed application event, and the raw event it came from.
+/// Thread safety: called on the Manager's loop thread, one callback at a time.
 using AppEventHandler = std::function<void(const AppEvent& app_event, const Event& event)>;
 
 /// A handle to one channel subscription, returned by Manager::subscribe. Copies share the

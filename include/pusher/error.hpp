@@ -10,6 +10,8 @@
 namespace pusher {
 
 /// What went wrong. Append-only: a code is never renumbered or reused.
+///
+/// Thread safety: a plain value.
 enum class ErrorCode : int {
   ok = 0,
   /// DNS, TCP, proxy or TLS failed while connecting (message names the libcurl error).
@@ -46,11 +48,15 @@ enum class ErrorCode : int {
   client_event_rejected = 16,
 };
 
-/// A short stable name for the code, such as "protocol_error".
+/// A short stable name for the code, such as "protocol_error" (a static string).
+/// Thread safety: a pure function, safe from any thread.
 PUSHER_API const char* to_string(ErrorCode code) noexcept;
 
 /// An asynchronous failure, delivered by value to error callbacks. Never thrown.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct Error {
+  /// What went wrong; ErrorCode::ok when this holds no error.
   ErrorCode code = ErrorCode::ok;
   /// Human-readable detail; never contains tokens, signatures or secrets.
   std::string message;

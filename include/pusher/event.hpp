@@ -10,6 +10,8 @@ namespace pusher {
 
 /// One event received on a channel (or a channel-level notice such as
 /// `pusher:subscription_succeeded`). Owns its data: keep it as long as you like.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct Event {
   /// The channel it came on; "" for channel-less server events.
   std::string channel;

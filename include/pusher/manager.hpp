@@ -26,13 +26,16 @@ namespace detail {
 class ManagerCore;
 }
 
-/// Counters since the Manager was created.
+/// Counters since the Manager was created, over all its connections.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct Stats {
-  std::uint64_t messages_in = 0;
-  std::uint64_t messages_out = 0;
-  std::uint64_t bytes_in = 0;   ///< payload bytes of text messages
-  std::uint64_t bytes_out = 0;
-  std::uint64_t reconnects = 0;  ///< successful connections after the first
+  std::uint64_t messages_in = 0;   ///< WebSocket text messages received
+  std::uint64_t messages_out = 0;  ///< WebSocket text messages sent
+  std::uint64_t bytes_in = 0;      ///< payload bytes of text messages received
+  std::uint64_t bytes_out = 0;     ///< payload bytes of text messages sent
+  std::uint64_t reconnects = 0;    ///< successful connections after the first
+  /// Time spent connected (handshake done), the current connection included.
   std::chrono::milliseconds time_connected{0};
   /// Round trip of the last `pusher:ping` answered; empty before the first.
   std::optional<std::chrono::microseconds> last_ping_rtt;
@@ -97,11 +100,13 @@ class PUSHER_API Manager {
   /// Calls `handler` when a reconnect is scheduled, with the delay before it.
   Binding on_connecting_in(std::function<void(std::chrono::milliseconds delay)> handler);
 
+  /// The connection state now (the last one reported to on_state_change).
   ConnectionState state() const;
   /// The socket id while connected (send it as `X-Socket-ID` for Laravel's toOthers()); "" otherwise.
   std::string socket_id() const;
   /// The last `Options::history_capacity` channel events, oldest first (a copy).
   std::vector<Event> history() const;
+  /// The counters now (a copy).
   Stats stats() const;
 
  private:

@@ -20,16 +20,22 @@
 namespace pusher {
 
 /// How loud the logger callback is. Off by default.
+///
+/// Thread safety: a plain value.
 enum class LogLevel { trace, debug, info, warn, error, off };
 
-/// "trace", "debug", ...
+/// "trace", "debug", ... (a static string).
+/// Thread safety: a pure function, safe from any thread.
 PUSHER_API const char* to_string(LogLevel level) noexcept;
 
-/// Receives log lines at or above Options::log_level. Called on the loop thread. Lines never
-/// contain auth signatures, bearer tokens or app secrets.
+/// Receives log lines at or above Options::log_level. Lines never contain auth signatures,
+/// bearer tokens or app secrets. One that throws is ignored.
+/// Thread safety: called on the Manager's loop thread.
 using Logger = std::function<void(LogLevel level, const std::string& message)>;
 
 /// One server address. Reverb and soketi listen on `/app/<key>` under an optional path.
+///
+/// Thread safety: a plain value; share it between threads as you would a std::string.
 struct Endpoint {
   std::string host;  ///< name or address
   int port = 0;      ///< 0: 443 with TLS, 80 without
@@ -42,15 +48,20 @@ struct Endpoint {
 /// Attempt n (counted from 0 since the last successful connection) waits a random delay in
 /// [0, min(max_delay, initial_delay * 2^n)] (full jitter), and at least initial_delay when the
 /// server asked for a back-off (4100-4199). Codes 4200-4299 retry at once the first time only.
+///
+/// Thread safety: a plain value.
 struct ReconnectPolicy {
-  std::chrono::milliseconds initial_delay{1000};
-  std::chrono::milliseconds max_delay{30000};
+  std::chrono::milliseconds initial_delay{1000};  ///< the first back-off ceiling
+  std::chrono::milliseconds max_delay{30000};     ///< the largest delay between attempts
   /// 0: never give up. Otherwise the state becomes `failed` after this many failed attempts.
   unsigned max_attempts = 0;
 };
 
 /// Configuration of a Manager. Only `key` and one way to reach the server are required:
 /// `cluster` for Pusher, or `host` (and usually `port`, `tls`) for Reverb and soketi.
+///
+/// Thread safety: a plain value; the Manager takes a copy. Callbacks in it (logger, auth
+/// providers) run on the Manager's loop thread.
 struct Options {
   /// The app key (public, part of the URL).
   std::string key;
@@ -58,9 +69,9 @@ struct Options {
   std::string cluster;
   /// Reverb/soketi host; with `port`, `tls` and `path`.
   std::string host;
-  int port = 0;
-  bool tls = true;
-  std::string path;
+  int port = 0;       ///< 0: 443 with TLS, 80 without
+  bool tls = true;    ///< wss:// rather than ws://
+  std::string path;   ///< prefix before `/app/<key>`, e.g. "/reverb"; empty for none
   /// More endpoints, tried in turn after `host` on reconnects (servers scaled out).
   std::vector<Endpoint> fallback_endpoints;
   /// Sent as the Origin header when set (Reverb's `allowed_origins`).
@@ -81,6 +92,7 @@ struct Options {
   std::chrono::milliseconds pong_timeout{30000};
   /// Not connected for this long: the state becomes `unavailable` (tries continue).
   std::chrono::milliseconds unavailable_timeout{10000};
+  /// When and how fast to reconnect after a drop.
   ReconnectPolicy reconnect;
 
   /// Inbound messages larger than this close the connection with 1009.
@@ -105,7 +117,9 @@ struct Options {
   /// Run on this shared loop thread instead of a thread of the Manager's own.
   std::shared_ptr<SharedLoop> loop;
 
+  /// Receives the SDK's log lines; empty: no logging.
   Logger logger;
+  /// The lowest level passed to `logger`.
   LogLevel log_level = LogLevel::off;
 };
 

@@ -8,6 +8,8 @@
 namespace pusher {
 
 /// Where the connection is.
+///
+/// Thread safety: a plain value.
 enum class ConnectionState {
   initialized,   ///< created, connect() not called yet
   connecting,    ///< trying to connect (first time or after a drop)
@@ -17,13 +19,16 @@ enum class ConnectionState {
   failed,        ///< gave up after `ReconnectPolicy::max_attempts` failed attempts
 };
 
-/// "initialized", "connecting", ...
+/// "initialized", "connecting", ... (a static string).
+/// Thread safety: a pure function, safe from any thread.
 PUSHER_API const char* to_string(ConnectionState state) noexcept;
 
 /// A transition, delivered to state callbacks.
+///
+/// Thread safety: a plain value.
 struct StateChange {
-  ConnectionState previous = ConnectionState::initialized;
-  ConnectionState current = ConnectionState::initialized;
+  ConnectionState previous = ConnectionState::initialized;  ///< the state before
+  ConnectionState current = ConnectionState::initialized;   ///< the state now
 };
 
 }  // namespace pusher
