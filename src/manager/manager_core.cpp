@@ -109,8 +109,10 @@ void ManagerCore::shutdown() {
   }
   loop_ref_->shut();
   thread_->stop_and_join();
-  // The loop is stopped: tearing down on this thread races with nothing.
+  // The loop is stopped: tearing down on this thread races with nothing. The authorizer
+  // goes before the loop: an HTTP authorizer's transfers live in the loop's multi handle.
   service_.reset();
+  authorizer_.reset();
   thread_.reset();
 }
 
