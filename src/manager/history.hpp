@@ -12,7 +12,8 @@ namespace pusher::detail {
 /// snapshot copy.
 class EventHistory {
  public:
-  explicit EventHistory(std::size_t capacity) : capacity_(capacity) { ring_.reserve(capacity); }
+  // No reserve up front: an idle connection should not pay for a full history (issue 8).
+  explicit EventHistory(std::size_t capacity) : capacity_(capacity) {}
 
   void push(const Event& event) {
     if (capacity_ == 0) return;

@@ -25,7 +25,7 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
       loop_(loop),
       scheduler_(scheduler != nullptr ? *scheduler : loop),
       log_(options_.logger, options_.log_level),
-      random_(std::random_device{}()),
+      random_state_((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()),
       history_(options_.history_capacity) {
   if (!make_transport) {
     make_transport = [&loop](net::WebSocketListener& listener) {
@@ -38,7 +38,12 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
   }
   service_ = std::make_unique<service::Service>(
       scheduler_, std::move(make_transport), *this, options_, log_, [this] {
-        return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+        // splitmix64, then the top 53 bits as a double in [0, 1).
+        std::uint64_t z = (random_state_ += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        return static_cast<double>(z >> 11) * 0x1.0p-53;
       });
 }
 

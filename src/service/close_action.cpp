@@ -3,6 +3,11 @@
 #include <algorithm>
 
 namespace pusher::detail::service {
+namespace {
+
+constexpr unsigned kFlatAttempts = 3;
+
+}  // namespace
 
 CloseAction classify_close(int code) noexcept {
   if (code == 4000) return CloseAction::tls_only;
@@ -28,9 +33,12 @@ std::chrono::milliseconds backoff_delay(CloseAction action, unsigned attempt,
   if ((action == CloseAction::immediate || action == CloseAction::tls_only) && attempt == 0) {
     return milliseconds(0);
   }
-  // initial * 2^attempt, without overflowing for large attempt counts.
+  // The first kFlatAttempts share the initial ceiling: a server that restarts is usually back
+  // within a few seconds, and doubling from the first retry left clients waiting several
+  // seconds after it was ready (docs/performance.md). Then initial * 2^(attempt - 2).
   long long ceiling = std::max<long long>(initial.count(), 0);
-  for (unsigned i = 0; i < attempt && ceiling < max.count(); ++i) ceiling *= 2;
+  unsigned doublings = attempt >= kFlatAttempts ? attempt - (kFlatAttempts - 1) : 0;
+  for (unsigned i = 0; i < doublings && ceiling < max.count(); ++i) ceiling *= 2;
   ceiling = std::min<long long>(ceiling, max.count());
   unit = std::clamp(unit, 0.0, 1.0);
   auto delay = static_cast<long long>(static_cast<double>(ceiling) * unit);

@@ -48,12 +48,12 @@ std::vector<Endpoint> endpoints_of(const Options& options) {
 }
 
 Service::Service(net::Scheduler& scheduler, TransportFactory make_transport,
-                 ServiceListener& listener, Options options, Log log,
+                 ServiceListener& listener, const Options& options, Log log,
                  std::function<double()> random_unit)
     : scheduler_(scheduler),
       make_transport_(std::move(make_transport)),
       listener_(listener),
-      options_(std::move(options)),
+      options_(options),
       log_(std::move(log)),
       random_unit_(std::move(random_unit)),
       endpoints_(endpoints_of(options_)) {}

@@ -56,8 +56,9 @@ using TransportFactory =
 /// Thread safety: loop thread only (the Manager posts to it).
 class Service final : private net::WebSocketListener {
  public:
+  /// `options` must outlive the Service (the Manager owns both).
   Service(net::Scheduler& scheduler, TransportFactory make_transport, ServiceListener& listener,
-          Options options, Log log, std::function<double()> random_unit);
+          const Options& options, Log log, std::function<double()> random_unit);
   ~Service() override;
 
   void connect();
@@ -102,7 +103,7 @@ class Service final : private net::WebSocketListener {
   net::Scheduler& scheduler_;
   TransportFactory make_transport_;
   ServiceListener& listener_;
-  Options options_;
+  const Options& options_;
   Log log_;
   std::function<double()> random_unit_;
   std::vector<Endpoint> endpoints_;
