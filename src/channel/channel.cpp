@@ -8,18 +8,10 @@
 namespace pusher {
 namespace {
 
-// Registers on the loop thread; the handle is usable at once (its flag stops the callback
-// even before registration runs).
 template <typename RegistryT, typename Fn>
-Binding register_on_loop(const std::shared_ptr<detail::ChannelCore>& core, RegistryT detail::ChannelCore::*registry,
-                         std::string filter, Fn fn) {
-  using Slot = typename RegistryT::Slot;
-  auto slot = std::make_shared<Slot>(core->loop(), std::move(filter), std::move(fn));
-  std::weak_ptr<detail::ChannelCore> weak = core;
-  core->loop()->post([weak, registry, slot]() mutable {
-    if (auto c = weak.lock()) ((*c).*registry).adopt(std::move(slot));
-  });
-  return Binding(slot);
+Binding register_on_loop(const std::shared_ptr<detail::ChannelCore>& core,
+                         RegistryT detail::ChannelCore::*registry, std::string filter, Fn fn) {
+  return detail::bind_on_loop(core, core->loop(), registry, std::move(filter), std::move(fn));
 }
 
 }  // namespace

@@ -100,4 +100,17 @@ class Registry {
   int depth_ = 0;
 };
 
+/// Makes a Binding for `fn` at once and registers it in `owner->*registry` on the loop thread
+/// (the handle's flag stops the callback even before the registration runs).
+template <typename Owner, typename RegistryT, typename Fn>
+Binding bind_on_loop(const std::shared_ptr<Owner>& owner, const std::shared_ptr<LoopRef>& loop,
+                     RegistryT Owner::*registry, std::string filter, Fn fn) {
+  auto slot = std::make_shared<typename RegistryT::Slot>(loop, std::move(filter), std::move(fn));
+  std::weak_ptr<Owner> weak = owner;
+  loop->post([weak, registry, slot]() mutable {
+    if (auto o = weak.lock()) ((*o).*registry).adopt(std::move(slot));
+  });
+  return Binding(std::move(slot));
+}
+
 }  // namespace pusher::detail

@@ -58,13 +58,7 @@ namespace {
 template <typename RegistryT, typename Fn>
 Binding register_on_loop(const std::shared_ptr<detail::ManagerCore>& core,
                          RegistryT detail::ManagerCore::*registry, std::string filter, Fn fn) {
-  using Slot = typename RegistryT::Slot;
-  auto slot = std::make_shared<Slot>(core->loop_ref(), std::move(filter), std::move(fn));
-  std::weak_ptr<detail::ManagerCore> weak = core;
-  core->loop_ref()->post([weak, registry, slot]() mutable {
-    if (auto c = weak.lock()) ((*c).*registry).adopt(std::move(slot));
-  });
-  return Binding(slot);
+  return detail::bind_on_loop(core, core->loop_ref(), registry, std::move(filter), std::move(fn));
 }
 
 }  // namespace

@@ -124,16 +124,7 @@ void ManagerCore::shutdown() {
 std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
   std::string problem = protocol::validate_channel_name(name);
   if (!problem.empty()) throw std::invalid_argument("invalid channel name '" + name + "': " + problem);
-  std::shared_ptr<ChannelCore> channel;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = channels_[name];
-    if (!slot) {
-      slot = std::make_shared<ChannelCore>(name, loop_ref_);
-      slot->manager = weak_from_this();
-    }
-    channel = slot;
-  }
+  std::shared_ptr<ChannelCore> channel = find_or_add(name);
   loop_ref_->post([self = weak_from_this(), channel] {
     auto core = self.lock();
     if (!core) return;
@@ -170,6 +161,16 @@ void ManagerCore::do_unsubscribe(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = channels_.find(name);
   if (it != channels_.end() && it->second == channel) channels_.erase(it);
+}
+
+std::shared_ptr<ChannelCore> ManagerCore::find_or_add(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& slot = channels_[name];
+  if (!slot) {
+    slot = std::make_shared<ChannelCore>(name, loop_ref_);
+    slot->manager = weak_from_this();
+  }
+  return slot;
 }
 
 std::shared_ptr<ChannelCore> ManagerCore::find(const std::string& name) const {

@@ -106,6 +106,8 @@ class ManagerCore final : public service::ServiceListener,
               std::string data);
   void dispatch(ChannelCore* channel, const Event& event, bool app_event);
   std::shared_ptr<ChannelCore> find_locked(const std::string& name) const;
+  /// The registry entry for `name`, made on first use (any thread).
+  std::shared_ptr<ChannelCore> find_or_add(const std::string& name);
   std::vector<std::shared_ptr<ChannelCore>> channels_snapshot() const;
   /// Runs a user callback; an exception becomes a callback_exception error (style.md §7).
   template <typename Fn>

@@ -322,16 +322,7 @@ void ManagerCore::on_signin_success(const protocol::SigninSuccess& m) {
                         : id.IsInt64() ? std::to_string(id.GetInt64()) : std::string();
   if (user_id.empty()) return;
   std::string name = "#server-to-user-" + user_id;
-  std::shared_ptr<ChannelCore> channel;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = channels_[name];
-    if (!slot) {
-      slot = std::make_shared<ChannelCore>(name, loop_ref_);
-      slot->manager = weak_from_this();
-    }
-    channel = slot;
-  }
+  std::shared_ptr<ChannelCore> channel = find_or_add(name);
   if (channel->sub == ChannelCore::Sub::idle) send_subscribe(*channel);
 }
 
