@@ -66,6 +66,8 @@ void WebSocket::connect(WebSocketOptions options) {
   curl_easy_setopt(easy_, CURLOPT_URL, http_url.c_str());
   curl_easy_setopt(easy_, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+  // We read through the loop's shared buffer: libcurl's own can be small (issue 8 memory).
+  curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 1024L);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, curl_error_.get());
   curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
