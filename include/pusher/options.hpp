@@ -46,8 +46,8 @@ struct Endpoint {
 /// When and how fast to reconnect after a drop (protocol.md §1.4, §1.10).
 ///
 /// Attempt n (counted from 0 since the last successful connection) waits a random delay in
-/// [0, ceiling] (full jitter), where the ceiling is initial_delay for the first three attempts
-/// and then doubles, up to max_delay: min(max_delay, initial_delay * 2^(n-2)). A server that
+/// [0, ceiling] (full jitter), where the ceiling is initial_delay for the first six attempts
+/// and then doubles, up to max_delay: min(max_delay, initial_delay * 2^(n-5)). A server that
 /// asked for a back-off (4100-4199) gets at least initial_delay; 4200-4299 retry at once the
 /// first time only.
 ///

@@ -5,7 +5,7 @@
 namespace pusher::detail::service {
 namespace {
 
-constexpr unsigned kFlatAttempts = 3;
+constexpr unsigned kFlatAttempts = 6;
 
 }  // namespace
 
@@ -35,7 +35,7 @@ std::chrono::milliseconds backoff_delay(CloseAction action, unsigned attempt,
   }
   // The first kFlatAttempts share the initial ceiling: a server that restarts is usually back
   // within a few seconds, and doubling from the first retry left clients waiting several
-  // seconds after it was ready (docs/performance.md). Then initial * 2^(attempt - 2).
+  // seconds after it was ready (docs/performance.md). Then initial * 2^(attempt - 5).
   long long ceiling = std::max<long long>(initial.count(), 0);
   unsigned doublings = attempt >= kFlatAttempts ? attempt - (kFlatAttempts - 1) : 0;
   for (unsigned i = 0; i < doublings && ceiling < max.count(); ++i) ceiling *= 2;

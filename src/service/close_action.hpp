@@ -22,8 +22,8 @@ CloseAction classify_close(int code) noexcept;
 int effective_close_code(int close_code, int recent_error_code) noexcept;
 
 /// The delay before reconnect attempt `attempt` (0-based since the last success), given a
-/// uniform random `unit` in [0, 1). Full jitter below a ceiling of `initial` for the first three
-/// attempts, then min(max, initial * 2^(attempt - 2)).
+/// uniform random `unit` in [0, 1). Full jitter below a ceiling of `initial` for the first six
+/// attempts, then min(max, initial * 2^(attempt - 5)).
 std::chrono::milliseconds backoff_delay(CloseAction action, unsigned attempt,
                                         std::chrono::milliseconds initial,
                                         std::chrono::milliseconds max, double unit) noexcept;

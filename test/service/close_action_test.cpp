@@ -40,10 +40,10 @@ TEST_CASE("a recent pusher:error code stands in only for a code-less close") {
   CHECK(effective_close_code(1006, 4301) == 1006);  // informational codes decide nothing
 }
 
-TEST_CASE("jittered backoff stays within [0, ceiling]: initial for three attempts, then doubling") {
+TEST_CASE("jittered backoff stays within [0, ceiling]: initial for six attempts, then doubling") {
   for (unsigned attempt = 0; attempt < 64; ++attempt) {
     CAPTURE(attempt);
-    unsigned doublings = attempt >= 3 ? attempt - 2 : 0;
+    unsigned doublings = attempt >= 6 ? attempt - 5 : 0;
     long long ceiling = std::min<long long>(30000, 1000LL << std::min(doublings, 20u));
     for (double unit : {0.0, 0.25, 0.5, 0.999999}) {
       auto d = backoff_delay(CloseAction::backoff, attempt, 1000ms, 30000ms, unit).count();
@@ -57,10 +57,10 @@ TEST_CASE("jittered backoff stays within [0, ceiling]: initial for three attempt
 
 TEST_CASE("server-requested backoff is at least the initial delay; immediate only the first time") {
   CHECK(backoff_delay(CloseAction::server_backoff, 0, 1000ms, 30000ms, 0.0) == 1000ms);
-  CHECK(backoff_delay(CloseAction::server_backoff, 3, 1000ms, 30000ms, 0.9) == 1800ms);
-  CHECK(backoff_delay(CloseAction::server_backoff, 5, 1000ms, 30000ms, 0.9) == 7200ms);
+  CHECK(backoff_delay(CloseAction::server_backoff, 6, 1000ms, 30000ms, 0.9) == 1800ms);
+  CHECK(backoff_delay(CloseAction::server_backoff, 8, 1000ms, 30000ms, 0.9) == 7200ms);
   CHECK(backoff_delay(CloseAction::immediate, 0, 1000ms, 30000ms, 0.9) == 0ms);
   CHECK(backoff_delay(CloseAction::immediate, 1, 1000ms, 30000ms, 0.5) == 500ms);
-  CHECK(backoff_delay(CloseAction::immediate, 4, 1000ms, 30000ms, 0.5) == 2000ms);
+  CHECK(backoff_delay(CloseAction::immediate, 7, 1000ms, 30000ms, 0.5) == 2000ms);
   CHECK(backoff_delay(CloseAction::tls_only, 0, 1000ms, 30000ms, 0.9) == 0ms);
 }
