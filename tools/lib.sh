@@ -28,7 +28,8 @@ ensure_debs() {
 
 # The packages every build and test needs.
 BUILD_DEBS=(g++ meson ninja-build pkg-config cmake libcurl4-openssl-dev libssl-dev rapidjson-dev
-            doctest-dev openssl ca-certificates libsodium-dev)
+            doctest-dev openssl ca-certificates libsodium-dev
+            libncursesw5-dev tmux redis-server curl)
 
 ensure_node() {
   if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi

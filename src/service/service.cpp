@@ -18,6 +18,7 @@ using std::chrono::milliseconds;
 constexpr auto kErrorExplainsClose = std::chrono::seconds(3);
 // Pusher's code for "pong reply not received": a pong timeout reconnects at once.
 constexpr int kPongTimeoutCode = 4201;
+constexpr std::size_t kMaxPingsInFlight = 8;
 
 std::string normalised_path(std::string path) {
   while (!path.empty() && path.back() == '/') path.pop_back();
@@ -170,10 +171,11 @@ void Service::on_text(std::string_view message) {
   } else if (std::holds_alternative<protocol::Ping>(inbound)) {
     send_now(protocol::encode_pong());
   } else if (std::holds_alternative<protocol::Pong>(inbound)) {
-    if (ping_sent_at_ != Clock::time_point{}) {
-      stats_.last_ping_rtt =
-          std::chrono::duration_cast<std::chrono::microseconds>(scheduler_.now() - ping_sent_at_);
-      ping_sent_at_ = {};
+    // Pongs come back in the order of the pings: the oldest one in flight is answered.
+    if (!pings_in_flight_.empty()) {
+      stats_.last_ping_rtt = std::chrono::duration_cast<std::chrono::microseconds>(
+          scheduler_.now() - pings_in_flight_.front());
+      pings_in_flight_.pop_front();
     }
   } else if (auto* error = std::get_if<protocol::ServerError>(&inbound)) {
     on_server_error(*error, inbound);
@@ -238,7 +240,7 @@ void Service::on_close(const net::CloseEvent& event) {
   cancel(handshake_timer_);
   cancel(activity_timer_);
   cancel(pong_timer_);
-  ping_sent_at_ = {};
+  pings_in_flight_.clear();
   if (was_connected) {
     stats_.time_connected += duration_cast<milliseconds>(scheduler_.now() - connected_at_);
   }
@@ -313,7 +315,9 @@ void Service::on_activity_timeout() {
     return;
   }
   send_now(protocol::encode_ping());
-  ping_sent_at_ = scheduler_.now();
+  // A slow link can have several pings in flight; a server that drops pongs must not grow it.
+  if (pings_in_flight_.size() >= kMaxPingsInFlight) pings_in_flight_.pop_front();
+  pings_in_flight_.push_back(scheduler_.now());
   pong_timer_ = scheduler_.add_timer(options_.pong_timeout, [this] {
     pong_timer_ = 0;
     on_pong_timeout();

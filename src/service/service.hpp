@@ -128,7 +128,7 @@ class Service final : private net::WebSocketListener {
   net::Scheduler::TimerId pong_timer_ = 0;
   net::Scheduler::TimerId reconnect_timer_ = 0;
   net::Scheduler::TimerId unavailable_timer_ = 0;
-  net::Scheduler::Clock::time_point ping_sent_at_{};
+  std::deque<net::Scheduler::Clock::time_point> pings_in_flight_;  // for the round trip
   net::Scheduler::Clock::time_point connected_at_{};
   net::Scheduler::Clock::time_point last_activity_{};
 

@@ -80,6 +80,11 @@ std::vector<std::pair<std::string, std::string>> SoketiServer::environment() con
     env.emplace_back("SOKETI_USER_AUTHENTICATION_TIMEOUT",
                      std::to_string(options_.user_authentication_timeout_ms));
   }
+  if (options_.redis_port != 0) {
+    env.emplace_back("SOKETI_ADAPTER_DRIVER", "redis");
+    env.emplace_back("SOKETI_DB_REDIS_HOST", options_.redis_host);
+    env.emplace_back("SOKETI_DB_REDIS_PORT", std::to_string(options_.redis_port));
+  }
   if (tls()) {
     env.emplace_back("SOKETI_SSL_CERT", options_.tls_cert);
     env.emplace_back("SOKETI_SSL_KEY", options_.tls_key);

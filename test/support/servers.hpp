@@ -21,6 +21,10 @@ struct SoketiOptions {
   int user_authentication_timeout_ms = 0;  ///< 0 keeps soketi's default
   std::string tls_cert, tls_key;           ///< both set: wss and https
   int shutdown_grace_period_ms = 100;
+  /// Non-zero: soketi's Redis adapter (SOKETI_ADAPTER_DRIVER=redis) through the Redis server
+  /// on redis_host:redis_port, so several soketi processes share their channels.
+  int redis_port = 0;
+  std::string redis_host = "127.0.0.1";
 };
 
 /// A soketi 1.6.1 server on 127.0.0.1, started from the interop folder's node_modules and
@@ -53,7 +57,8 @@ class SoketiServer {
 
   /// Triggers events through the HTTP API with the official server library (trigger.mjs):
   /// count events, data_json plus "seq" when count > 1. Returns the script's output.
-  /// Throws std::runtime_error with the script's output on failure.
+  /// Throws std::runtime_error with the script's output on failure. It reads only what the
+  /// constructor set, so one thread may trigger while another kills and restarts the server.
   std::string trigger(const std::string& channel, const std::string& event,
                       const std::string& data_json, int count = 1,
                       const std::string& socket_id = {},
