@@ -30,6 +30,7 @@
 
 #include "fault_proxy.hpp"
 #include "fixtures.hpp"
+#include "recorder.hpp"
 
 using namespace std::chrono_literals;
 
@@ -53,9 +54,7 @@ long seq_of(const std::string& data) {
 }
 
 /// Records what a Manager reports, for waiting on from the test thread.
-struct Watcher {
-  std::mutex mutex;
-  std::condition_variable cv;
+struct Watcher : pusher::test::Recorder {
   std::vector<std::string> channels;                  // those a connection must resubscribe
   int connections = 0;                                // transitions to connected
   std::map<std::string, int> succeeded;               // subscription_succeeded per channel
@@ -100,19 +99,6 @@ struct Watcher {
   }
   ~Watcher() { bindings.clear(); }
 
-  template <typename F>
-  void record(F f) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      f();
-    }
-    cv.notify_all();
-  }
-  template <typename Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout = 15s) {
-    std::unique_lock<std::mutex> lock(mutex);
-    return cv.wait_for(lock, timeout, pred);
-  }
   /// Waits until the n-th connection is up and has every channel subscribed.
   bool wait_subscribed(int n, std::chrono::milliseconds timeout = 15s) {
     return wait(

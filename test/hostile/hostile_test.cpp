@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "hostile_server.hpp"
+#include "recorder.hpp"
 #include "net/websocket.hpp"
 #include "ws/handshake.hpp"
 #include "ws_client.hpp"
@@ -49,9 +50,12 @@ using Clock = std::chrono::steady_clock;
 
 // ---- What a Manager reports ----
 
-struct Watcher {
-  std::mutex mutex;
-  std::condition_variable cv;
+struct Watcher : pusher::test::Recorder {
+  template <typename Pred>
+  bool wait(Pred pred, std::chrono::milliseconds timeout = 10s) {
+    return Recorder::wait(pred, timeout);
+  }
+
   std::vector<pusher::Event> events;  // every event and notice, pusher:* included
   std::vector<pusher::StateChange> states;
   std::vector<pusher::Error> errors;
@@ -70,19 +74,6 @@ struct Watcher {
     bindings.push_back(m.on_connecting_in([this](std::chrono::milliseconds d) {
       record([&] { delays.push_back(d); });
     }));
-  }
-  template <typename F>
-  void record(F f) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      f();
-    }
-    cv.notify_all();
-  }
-  template <typename Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock(mutex);
-    return cv.wait_for(lock, timeout, pred);
   }
   // Unlocked helpers, for use inside wait() predicates or under the lock.
   std::size_t errors_of(ErrorCode code, int server_code = -1) const {

@@ -11,15 +11,14 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "recorder.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 /// Records what a Manager reports, for waiting on from the test thread.
-struct Watcher {
-  std::mutex mutex;
-  std::condition_variable cv;
+struct Watcher : pusher::test::Recorder {
   std::vector<pusher::Event> events;
   std::vector<pusher::StateChange> states;
   std::vector<pusher::Error> errors;
@@ -37,19 +36,6 @@ struct Watcher {
       record([&] { states.push_back(c); });
     }));
     bindings.push_back(m.on_error([this](const pusher::Error& e) { record([&] { errors.push_back(e); }); }));
-  }
-  template <typename F>
-  void record(F f) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      f();
-    }
-    cv.notify_all();
-  }
-  template <typename Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout = 15s) {
-    std::unique_lock<std::mutex> lock(mutex);
-    return cv.wait_for(lock, timeout, pred);
   }
   bool wait_subscribed(const std::string& channel, int times = 1) {
     return wait([&] { return succeeded[channel] >= times; });

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "recorder.hpp"
 
 using namespace std::chrono_literals;
 
@@ -38,9 +39,7 @@ class AuthEndpoint {
   std::string url_;
 };
 
-struct Client {
-  std::mutex mutex;
-  std::condition_variable cv;
+struct Client : pusher::test::Recorder {
   std::vector<pusher::Event> events;
   std::vector<pusher::Error> errors;
   std::vector<std::string> joined, left;
@@ -75,19 +74,6 @@ struct Client {
   ~Client() {
     bindings.clear();
     manager.reset();
-  }
-  template <typename F>
-  void record(F f) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      f();
-    }
-    cv.notify_all();
-  }
-  template <typename Pred>
-  bool wait(Pred pred, std::chrono::milliseconds timeout = 15s) {
-    std::unique_lock<std::mutex> lock(mutex);
-    return cv.wait_for(lock, timeout, pred);
   }
   int count(const std::string& channel, const std::string& name) {
     int n = 0;
