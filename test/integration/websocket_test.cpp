@@ -156,3 +156,29 @@ TEST_CASE("soketi answers /app/<key>?protocol=7 with pusher:connection_establish
   CHECK(first.find("\"event\":\"pusher:connection_established\"") != std::string::npos);
   CHECK(first.find("socket_id") != std::string::npos);
 }
+
+TEST_CASE("ws:// and wss:// tunnel through an HTTP CONNECT proxy") {
+  auto tls = pusher::test::make_tls_files();
+  pusher::test::ChildProcess proxy({pusher::test::node_binary(),
+                                    pusher::test::interop_dir() + "/connect-proxy.mjs"},
+                                   {}, pusher::test::interop_dir());
+  auto port = proxy.wait_for_line("READY ", std::chrono::seconds(15));
+  REQUIRE_MESSAGE(port.has_value(), proxy.output());
+  const std::string proxy_url = "http://127.0.0.1:" + *port;
+  for (bool secure : {false, true}) {
+    CAPTURE(secure);
+    pusher::test::EchoServer server(secure ? tls.server_cert : "", secure ? tls.server_key : "");
+    WsClient client;
+    WebSocketOptions o = options_for(std::string(secure ? "wss" : "ws") + "://127.0.0.1:" +
+                                     std::to_string(server.port()) + "/");
+    o.proxy = proxy_url;
+    o.ca_file = tls.ca_cert;
+    client.connect(o);
+    REQUIRE(client.wait_open());
+    client.send("through the tunnel");
+    REQUIRE(client.wait_messages(1));
+    CHECK(client.messages()[0] == "through the tunnel");
+    CHECK(proxy.wait_for_output("TUNNEL 127.0.0.1:" + std::to_string(server.port()),
+                                std::chrono::seconds(5)));
+  }
+}
