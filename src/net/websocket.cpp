@@ -114,7 +114,6 @@ void WebSocket::on_connected(int curl_code) {
 bool WebSocket::send_text(std::string_view message) {
   if (state_ != State::open) return false;
   ws::encode_frame(ws::Opcode::text, message, out_);
-  ++stats_.messages_out;
   flush();
   return true;
 }
@@ -216,7 +215,6 @@ void WebSocket::read_available() {
       }
       return;
     }
-    stats_.bytes_in += n;
     budget -= std::min(budget, n);
     consume(std::string_view(buf.data(), n));
     if (alive.expired()) return;
@@ -258,12 +256,10 @@ void WebSocket::consume_handshake(std::string_view bytes) {
 }
 
 void WebSocket::on_text(std::string_view message) {
-  ++stats_.messages_in;
   if (state_ == State::open) listener_.on_text(message);
 }
 
 void WebSocket::on_binary(std::string_view message) {
-  ++stats_.messages_in;
   if (state_ == State::open) listener_.on_binary(message);
 }
 
@@ -316,7 +312,6 @@ void WebSocket::flush() {
       return;
     }
     out_offset_ += n;
-    stats_.bytes_out += n;
   }
   if (out_offset_ == out_.size()) {
     out_.clear();

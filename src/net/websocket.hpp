@@ -52,14 +52,6 @@ class WebSocketListener {
   virtual void on_close(const CloseEvent& event) = 0;
 };
 
-/// Byte and frame counters of one WebSocket, over all its connections.
-struct WebSocketStats {
-  std::uint64_t bytes_in = 0;
-  std::uint64_t bytes_out = 0;
-  std::uint64_t messages_in = 0;
-  std::uint64_t messages_out = 0;
-};
-
 /// One WebSocket connection at a time, as the Service sees it. WebSocket is the real one;
 /// unit tests script a fake.
 class Transport {
@@ -104,7 +96,6 @@ class WebSocket final : public Transport, private IoHandler, private ws::FrameSi
   State state() const noexcept { return state_; }
   /// Bytes waiting for the socket to take them.
   std::size_t queued_bytes() const noexcept { return out_.size() - out_offset_; }
-  const WebSocketStats& stats() const noexcept { return stats_; }
 
  private:
   // IoHandler
@@ -145,7 +136,6 @@ class WebSocket final : public Transport, private IoHandler, private ws::FrameSi
   bool finish_after_flush_ = false;
   bool continue_reading_posted_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  WebSocketStats stats_;
 };
 
 }  // namespace pusher::detail::net
