@@ -38,7 +38,7 @@ ensure_node() {
 
 # ensure_npm DIR: installs DIR's npm packages from its committed lockfile when they are missing
 # or older than the lockfile. (`npm ci` refuses soketi's lockfile: its optional platform
-# packages are not recorded. `npm install` accepts it. field-notes.md)
+# packages are not recorded. `npm install` accepts it.)
 ensure_npm() {
   local dir=$1 stamp=$1/node_modules/.installed-lock
   ensure_node

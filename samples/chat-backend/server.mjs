@@ -1,11 +1,14 @@
 // A small, Laravel-shaped application backend for the terminal chat (samples/chat).
 //
-//   node server.mjs [--port N] [--soketi-port N] [--app-id ID] [--key K] [--secret S]
-//                   [--exit-with-stdin]
+//   node server.mjs [--port N] [--server URL | --soketi-port N] [--app-id ID] [--key K]
+//                   [--secret S] [--ca FILE] [--exit-with-stdin]
 //
 // Listens on 127.0.0.1 only (port 0 = ephemeral) and prints exactly one line `READY <port>`
 // on stdout once listening. It plays the part of a Laravel app with Sanctum tokens and
-// broadcasting through soketi (a Pusher-compatible server on 127.0.0.1:<soketi-port>):
+// broadcasting through the Pusher HTTP API at --server: Pusher (https://api-CLUSTER.pusher.com),
+// Laravel Reverb or soketi. The default is soketi on http://127.0.0.1:6001; --soketi-port N is
+// short for --server http://127.0.0.1:N. An https:// server's certificate is always verified:
+// against node's CA list (and NODE_EXTRA_CA_CERTS), or that list plus --ca FILE.
 //
 //   POST /login               {"name":"alice"} -> {"token", "user":{"id","name"}}
 //   POST /broadcasting/auth   socket_id + channel_name (form or JSON), Bearer token
@@ -17,9 +20,12 @@
 //
 // One line per request goes to stderr (never tokens or secrets). State is in memory only.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 // The official server library lives with the interop tests' npm packages.
@@ -32,8 +38,8 @@ function fail(message) {
   process.exit(2);
 }
 
-const kUsage = 'usage: node server.mjs [--port N] [--soketi-port N] [--app-id ID] [--key K] ' +
-  '[--secret S] [--exit-with-stdin]';
+const kUsage = 'usage: node server.mjs [--port N] [--server URL | --soketi-port N] [--app-id ID] ' +
+  '[--key K] [--secret S] [--ca FILE] [--exit-with-stdin]';
 
 function parsePort(name, text) {
   const n = Number(text);
@@ -41,31 +47,76 @@ function parsePort(name, text) {
   return n;
 }
 
+// The pusher library builds every request URL as <scheme>://<host>[:<port>]/apps/<app id>/...,
+// so a server is a scheme, a host and a port: a path would be dropped, and credentials in the
+// URL would end up in logs. (https://github.com/pusher/pusher-http-node, lib/config.js)
+function parseServer(text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    fail(`--server wants a URL such as http://127.0.0.1:8080, got '${text}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    fail(`--server wants an http:// or https:// URL (the HTTP API), got ${url.protocol}//`);
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    fail('--server takes scheme://host[:port] only (no path, query or user:password)');
+  }
+  return url;
+}
+
 function parseArgs(argv) {
-  const args = { port: 0, soketiPort: 6001, appId: 'app-id', key: 'app-key', secret: 'app-secret',
-    exitWithStdin: false };
+  const args = { port: 0, server: parseServer('http://127.0.0.1:6001'), appId: 'app-id',
+    key: 'app-key', secret: 'app-secret', ca: undefined, exitWithStdin: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const hasValue = i + 1 < argv.length;
     if (a === '--port' && hasValue) args.port = parsePort('port', argv[++i]);
-    else if (a === '--soketi-port' && hasValue) args.soketiPort = parsePort('soketi-port', argv[++i]);
-    else if (a === '--app-id' && hasValue) args.appId = argv[++i];
+    else if (a === '--server' && hasValue) args.server = parseServer(argv[++i]);
+    else if (a === '--soketi-port' && hasValue) {
+      args.server = parseServer(`http://127.0.0.1:${parsePort('soketi-port', argv[++i])}`);
+    } else if (a === '--app-id' && hasValue) args.appId = argv[++i];
     else if (a === '--key' && hasValue) args.key = argv[++i];
     else if (a === '--secret' && hasValue) args.secret = argv[++i];
+    else if (a === '--ca' && hasValue) args.ca = argv[++i];
     else if (a === '--exit-with-stdin') args.exitWithStdin = true;
     else fail(`unknown or incomplete argument '${a}'; ${kUsage}`);
   }
+  if (args.ca !== undefined && args.server.protocol !== 'https:') fail('--ca needs an https:// --server');
   return args;
 }
 
+// For https, an agent of our own: rejectUnauthorized is set outright, so even
+// NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment does not turn verification off; --ca adds
+// a CA to node's list (a bare `ca` option would replace the list). keepAlive spares a TLS
+// handshake per message. For http, the library's default agent.
+function agentFor(args) {
+  if (args.server.protocol !== 'https:') return undefined;
+  const options = { keepAlive: true, rejectUnauthorized: true };
+  if (args.ca !== undefined) {
+    let pem;
+    try {
+      pem = fs.readFileSync(args.ca, 'utf8');
+    } catch (e) {
+      fail(`--ca ${args.ca}: ${e.message}`);
+    }
+    options.ca = [...tls.rootCertificates, pem];
+  }
+  return new https.Agent(options);
+}
+
 const args = parseArgs(process.argv.slice(2));
+// The options of the pusher library's constructor: host and port (a string; none = the
+// scheme's default), useTLS picks https. (https://github.com/pusher/pusher-http-node#configuration)
 const pusher = new Pusher({
   appId: args.appId,
   key: args.key,
   secret: args.secret,
-  host: '127.0.0.1',
-  port: String(args.soketiPort),
-  useTLS: false,
+  host: args.server.hostname,
+  port: args.server.port || undefined,
+  useTLS: args.server.protocol === 'https:',
+  agent: agentFor(args),
   timeout: 5000,
 });
 
@@ -166,20 +217,41 @@ function roomFrom(value) {
 
 const channelFor = (room) => `presence-chat.${room}`;
 
-// soketi 1.6.1 answers some refusals (a bad signature) with status 200 and an error body.
+// Why a trigger's answer counts as failed, or '' when it succeeded. Pusher's HTTP API
+// reference (https://pusher.com/docs/channels/library_auth_reference/rest-api/): 200 is a
+// successful request whose body is a JSON hash (`{}` from Pusher and Laravel Reverb,
+// `{"ok":true}` from soketi); errors are 4xx with an explanation. soketi 1.6.1 also answers some
+// refusals (a bad signature) with 200 and `{"error":…,"code":401}`: a hash carrying "error"
+// is a failure whatever the status.
+function triggerFailure(status, body) {
+  let hash;
+  try {
+    hash = JSON.parse(body);
+  } catch {
+    hash = undefined;
+  }
+  const isHash = typeof hash === 'object' && hash !== null && !Array.isArray(hash);
+  if (status === 200 && isHash && !('error' in hash)) return '';
+  return `HTTP ${status}: ${body.slice(0, 200)}`;
+}
+
+// The request URL carries a signed query string: keep it out of the log.
+const withoutQuery = (text) => text.replace(/\?\S*/g, '?...');
+
 async function broadcast(channel, event, data, socketId) {
   const params = socketId ? { socket_id: socketId } : undefined;
+  let failure;
   try {
     const response = await pusher.trigger(channel, event, data, params);
-    const body = await response.text();
-    if (response.status !== 200 || !/^\s*\{\s*"ok"\s*:\s*true/.test(body)) {
-      throw new Error(`HTTP ${response.status}: ${body.slice(0, 200)}`);
-    }
+    failure = triggerFailure(response.status, await response.text());
   } catch (e) {
-    // The request URL carries a signed query string: keep it out of the log.
-    const detail = (e.status ? `HTTP ${e.status}` : (e.error?.message ?? e.message))
-      .replace(/\?\S*/g, '?...');
-    process.stderr.write(`chat-backend: broadcast of ${event} on ${channel} failed: ${detail}\n`);
+    // The library rejects 4xx and 5xx answers with a RequestError carrying status and body,
+    // and network failures with one carrying the cause in `error`.
+    failure = e.status ? triggerFailure(e.status, String(e.body ?? '')) : (e.error?.message ?? e.message);
+  }
+  if (failure) {
+    process.stderr.write(`chat-backend: broadcast of ${event} on ${channel} failed: ` +
+      `${withoutQuery(failure)}\n`);
     throw new HttpError(503, 'broadcast failed');
   }
 }
@@ -318,6 +390,7 @@ async function handle(req, res) {
 const server = http.createServer((req, res) => { handle(req, res); });
 server.on('error', (e) => fail(`cannot listen on 127.0.0.1:${args.port}: ${e.message}`));
 server.listen(args.port, '127.0.0.1', () => {
+  process.stderr.write(`chat-backend: broadcasting through ${args.server.origin} as app ${args.appId}\n`);
   process.stdout.write(`READY ${server.address().port}\n`);
 });
 

@@ -4,141 +4,25 @@
 //
 // Needs test/interop/node_modules (tools/lib.sh's ensure_npm installs it). Everything binds
 // to 127.0.0.1 on free ports; the servers are stopped by pid in after() and, should this
-// process die, exit on their own when their stdin closes.
+// process die, exit on their own when their stdin closes (helpers.mjs).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  app, freePort, interop, kWait, outputLines, request, startBackend, startSoketi, stop,
+  stopChildren, withDeadline,
+} from './helpers.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const interop = path.join(root, 'test/interop');
 const requireInterop = createRequire(path.join(interop, 'package.json'));
 const Pusher = requireInterop('pusher-js');
-
-const app = { id: 'app-id', key: 'app-key', secret: 'app-secret' };
-const kWait = 10_000;  // every wait for an event or a reply
-const kStartup = 30_000;
-
-// ---- helpers -------------------------------------------------------------------------------
-function withDeadline(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-const children = [];
-
-// Starts a node process with its stdin held open (closing it tells the child to exit).
-function startNode(argv, { env = {}, cwd = root, name }) {
-  const child = spawn(process.execPath, argv, { cwd, env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'] });
-  child.output = '';
-  child.label = name;
-  child.stdout.on('data', (d) => { child.output += d; });
-  child.stderr.on('data', (d) => { child.output += d; });
-  children.push(child);
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await withDeadline(exited, 6000, `${child.label} (pid ${child.pid}) to exit`).catch(() => {});
-  clearTimeout(timer);
-}
-
-async function startSoketi() {
-  const port = await freePort();
-  let metrics = await freePort();
-  for (let i = 0; i < 5 && metrics === port; i++) metrics = await freePort();
-  const child = startNode([
-    '--import', path.join(interop, 'exit-with-parent.mjs'),
-    path.join(interop, 'node_modules/@soketi/soketi/bin/server.js'), 'start',
-  ], {
-    cwd: interop,
-    name: 'soketi',
-    env: {
-      SOKETI_HOST: '127.0.0.1',
-      SOKETI_PORT: String(port),
-      SOKETI_METRICS_ENABLED: 'false',
-      SOKETI_METRICS_HOST: '127.0.0.1',
-      SOKETI_METRICS_SERVER_PORT: String(metrics),
-      SOKETI_DEFAULT_APP_ID: app.id,
-      SOKETI_DEFAULT_APP_KEY: app.key,
-      SOKETI_DEFAULT_APP_SECRET: app.secret,
-      SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true',
-      SOKETI_SHUTDOWN_GRACE_PERIOD: '500',
-    },
-  });
-  const deadline = Date.now() + kStartup;
-  for (let i = 0; i < 600 && Date.now() < deadline; i++) {
-    if (child.exitCode !== null) throw new Error(`soketi exited early:\n${child.output}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1000) });
-      if (r.status === 200) return { child, port };
-    } catch { /* not listening yet */ }
-    await sleep(100);
-  }
-  throw new Error(`soketi did not answer /ready on ${port} within ${kStartup} ms:\n${child.output}`);
-}
-
-async function startBackend(soketiPort) {
-  const child = startNode([path.join(root, 'samples/chat-backend/server.mjs'), '--port', '0',
-    '--soketi-port', String(soketiPort), '--app-id', app.id, '--key', app.key,
-    '--secret', app.secret, '--exit-with-stdin'], { name: 'backend' });
-  const ready = new Promise((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /^READY (\d+)$/m.exec(child.output);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`backend exited with ${code}:\n${child.output}`)));
-  });
-  const port = await withDeadline(ready, kStartup, 'the backend to print READY');
-  return { child, url: `http://127.0.0.1:${port}` };
-}
 
 let soketi;
 let backend;
 const clients = [];
 
-async function api(method, route, { token, json, form, headers = {}, base = backend.url } = {}) {
-  const h = { ...headers };
-  if (token) h.Authorization = `Bearer ${token}`;
-  let body;
-  if (json !== undefined) {
-    h['Content-Type'] = 'application/json';
-    body = typeof json === 'string' ? json : JSON.stringify(json);
-  } else if (form !== undefined) {
-    h['Content-Type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(form).toString();
-  }
-  const r = await fetch(base + route, { method, headers: h, body, signal: AbortSignal.timeout(kWait) });
-  const text = await r.text();
-  let parsed;
-  try { parsed = JSON.parse(text); } catch { parsed = text; }
-  return { status: r.status, body: parsed };
-}
+const api = (method, route, options = {}) =>
+  request(options.base ?? backend.url, method, route, options);
 
 async function login(name) {
   const r = await api('POST', '/login', { json: { name } });
@@ -198,12 +82,12 @@ async function subscribe(client, channelName) {
 
 before(async () => {
   soketi = await startSoketi();
-  backend = await startBackend(soketi.port);
+  backend = await startBackend({ server: `http://127.0.0.1:${soketi.port}` });
 });
 
 after(async () => {
   for (const c of clients) c.disconnect();
-  for (const child of children) await stop(child);
+  await stopChildren();
 });
 
 // ---- tests ---------------------------------------------------------------------------------
@@ -333,7 +217,7 @@ test('GET /messages lists the room; input is validated', async () => {
 });
 
 test('a broadcast failure answers 503 and still keeps the message', async () => {
-  const orphan = await startBackend(await freePort());  // nothing listens there
+  const orphan = await startBackend({ soketiPort: await freePort() });  // nothing listens there
   try {
     const user = (await api('POST', '/login', { json: { name: 'carol' }, base: orphan.url })).body;
     const r = await api('POST', '/messages', { token: user.token, base: orphan.url,
@@ -346,5 +230,22 @@ test('a broadcast failure answers 503 and still keeps the message', async () => 
     assert.doesNotMatch(orphan.child.output, /app-secret|auth_signature/);
   } finally {
     await stop(orphan.child);
+  }
+});
+
+test('soketi refuses a wrong secret with 200 and an error body: that is a failure too', async () => {
+  const wrong = await startBackend({ server: `http://127.0.0.1:${soketi.port}`,
+    secret: 'not-the-secret' });
+  try {
+    const user = (await api('POST', '/login', { json: { name: 'dave' }, base: wrong.url })).body;
+    const r = await api('POST', '/messages', { token: user.token, base: wrong.url,
+      json: { room: 'test', text: 'refused' } });
+    assert.equal(r.status, 503);
+    // soketi 1.6.1 says so with status 200: only the body tells.
+    await outputLines(wrong.child,
+      /broadcast of App\\Events\\MessageSent on presence-chat\.test failed: HTTP 200: \{"error"/);
+    assert.doesNotMatch(wrong.child.output, /not-the-secret|auth_signature/);
+  } finally {
+    await stop(wrong.child);
   }
 });
