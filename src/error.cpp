@@ -21,6 +21,8 @@ const char* to_string(ErrorCode code) noexcept {
     case ErrorCode::connection_refused: return "connection_refused";
     case ErrorCode::callback_exception: return "callback_exception";
     case ErrorCode::client_event_rejected: return "client_event_rejected";
+    case ErrorCode::stale_channel: return "stale_channel";
+    case ErrorCode::internal_error: return "internal_error";
   }
   return "unknown";
 }

@@ -17,9 +17,10 @@ class BindingState;
 /// the callback never runs again. Move-only.
 ///
 /// Thread safety: unbind() and the destructor may be called from any thread, including from
-/// inside the callback itself. From another thread they wait (bounded) for a callback that is
-/// running to finish, so do not destroy a Binding while holding a lock its callback takes.
-class PUSHER_API Binding {
+/// inside the callback itself. From another thread they wait, without a time limit, for a
+/// callback that is running to finish, so do not destroy a Binding while holding a lock its
+/// callback takes. Discarding the handle a bind returns unbinds at once, hence [[nodiscard]].
+class PUSHER_NODISCARD_API Binding {
  public:
   /// An empty handle, bound to nothing.
   Binding() noexcept = default;

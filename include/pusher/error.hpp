@@ -34,7 +34,8 @@ enum class ErrorCode : int {
   server_error = 9,
   /// A message was not valid Pusher protocol JSON; it was skipped.
   malformed_message = 10,
-  /// The outbound queue was full; the message named in `message` was not queued.
+  /// A bounded queue or table was full (the outbound queue, queued client events, presence
+  /// members); the item named in `message` was not kept.
   queue_overflow = 11,
   /// Channel authorisation failed (HTTP status in server_code).
   auth_failed = 12,
@@ -44,8 +45,16 @@ enum class ErrorCode : int {
   connection_refused = 14,
   /// A user callback threw; the message holds what() and other handlers still ran.
   callback_exception = 15,
-  /// A client event was rejected before it was sent (size, rate, channel kind).
+  /// A client event will never be sent: its channel was unsubscribed (or its subscription
+  /// failed) before it went out, or it was triggered on a stale Channel handle. `message`
+  /// names the event. (Mistakes seen at the call, such as size or channel kind, throw.)
   client_event_rejected = 16,
+  /// A call on a Channel handle whose channel was unsubscribed (bind() and friends): the
+  /// handle is stale, call Manager::subscribe() again for a live one. Nothing was bound.
+  stale_channel = 17,
+  /// An unexpected exception inside the SDK; the operation named in `message` was abandoned
+  /// and the client went on.
+  internal_error = 18,
 };
 
 /// A short stable name for the code, such as "protocol_error" (a static string).
@@ -61,6 +70,7 @@ struct Error {
   /// Human-readable detail; never contains tokens, signatures or secrets.
   std::string message;
   /// The Pusher error code (4000-4399), the WebSocket close code, or an HTTP status; 0 if none.
+  /// (A close 1009 from the server arrives as message_too_large with server_code 1009.)
   int server_code = 0;
   /// The channel concerned, if any.
   std::string channel;

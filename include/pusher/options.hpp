@@ -62,6 +62,11 @@ struct ReconnectPolicy {
 /// Configuration of a Manager. Only `key` and one way to reach the server are required:
 /// `cluster` for Pusher, or `host` (and usually `port`, `tls`) for Reverb and soketi.
 ///
+/// The Manager constructor checks every field and throws std::invalid_argument naming the
+/// first bad one: control characters or spaces in a host, key, path, origin or header (a
+/// trailing newline read from a config file included), a key outside letters, digits and
+/// `-_.:`, a port outside 0-65535, zero timeouts, limits of zero.
+///
 /// Thread safety: a plain value; the Manager takes a copy. Callbacks in it (logger, auth
 /// providers) run on the Manager's loop thread.
 struct Options {
@@ -99,10 +104,24 @@ struct Options {
 
   /// Inbound messages larger than this close the connection with 1009.
   std::size_t max_message_size = 1u << 20;
+  /// The largest client event frame (envelope included) that trigger() and whisper() accept;
+  /// larger ones throw std::invalid_argument. Reverb closes with 1009 past 10,000 bytes,
+  /// Pusher refuses past 10 KB, so the default keeps to those.
+  std::size_t max_client_event_size = 10000;
+  /// Bytes the connection may hold unsent because the server is not reading. Past this the
+  /// connection is dropped with io_error (and made again), instead of memory growing without
+  /// bound. Answers to a server's pings are skipped past 64 KiB of backlog.
+  std::size_t write_buffer_limit = 4u << 20;
   /// Messages sent while not connected wait here; past this many, send reports queue_overflow.
   std::size_t outbound_queue_limit = 100;
   /// How many channel events the history keeps.
   std::size_t history_capacity = 100;
+  /// The most bytes (names and data) the history keeps; the oldest events go first, and an
+  /// event larger than this on its own is not kept.
+  std::size_t history_max_bytes = 1u << 20;
+  /// Presence: the most members tracked per channel. Past it, joins are reported as
+  /// queue_overflow and the member is not tracked (Pusher's own limit is 100 by default).
+  std::size_t max_presence_members = 10000;
 
   /// Private and presence channels are authorised through this HTTP endpoint (Laravel's
   /// `/broadcasting/auth`) when `auth.endpoint` is set and `authorizer` is not.

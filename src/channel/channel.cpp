@@ -8,9 +8,24 @@
 namespace pusher {
 namespace {
 
+// A handle whose channel was unsubscribed binds nothing: the call is reported instead, so a
+// program that kept an old handle across leave-and-rejoin hears why its handler never runs.
+bool refuse_if_stale(const std::shared_ptr<detail::ChannelCore>& core, const char* what) {
+  if (!core->stale) return false;
+  if (auto manager = core->manager.lock()) {
+    manager->report_async(Error{ErrorCode::stale_channel,
+                                std::string(what) + " on " + core->name() +
+                                    ": this handle's channel was unsubscribed; use the Channel "
+                                    "that a new subscribe() returns",
+                                0, core->name()});
+  }
+  return true;
+}
+
 template <typename RegistryT, typename Fn>
 Binding register_on_loop(const std::shared_ptr<detail::ChannelCore>& core,
                          RegistryT detail::ChannelCore::*registry, std::string filter, Fn fn) {
+  if (refuse_if_stale(core, "bind")) return Binding();
   return detail::bind_on_loop(core, core->loop(), registry, std::move(filter), std::move(fn));
 }
 

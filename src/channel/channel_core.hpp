@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,12 +23,20 @@ namespace pusher::detail {
 
 class ManagerCore;
 
+/// One client event waiting for its channel's subscription or the rate limit.
+struct QueuedClientEvent {
+  std::string message;  // the encoded frame
+  std::string event;    // its name, for errors
+};
+
 /// One subscription's state. The atomics are read from any thread; everything else belongs
 /// to the loop thread.
 class ChannelCore {
  public:
-  /// Where a subscription stands with the server (protocol.md §1.9).
-  enum class Sub { idle, pending, subscribed };
+  /// Where a subscription stands with the server (pusher-js src/core/channels/channel.ts:
+  /// subscriptionPending, subscribed). `authorizing`: waiting for the authorizer, nothing sent;
+  /// `pending`: the subscribe frame went out, no answer yet.
+  enum class Sub { idle, authorizing, pending, subscribed };
 
   ChannelCore(std::string name, std::shared_ptr<LoopRef> loop)
       : name_(std::move(name)), kind_(protocol::channel_kind(name_)), loop_(std::move(loop)) {}
@@ -41,10 +50,13 @@ class ChannelCore {
 
   std::atomic<bool> subscribed{false};
   std::atomic<int> subscription_count{0};
+  /// Set (at the call) by Manager::unsubscribe: this handle's subscription is over, and a
+  /// later subscribe() of the same name makes a new one.
+  std::atomic<bool> stale{false};
 
   // Loop thread only.
   Sub sub = Sub::idle;
-  bool cancelled = false;      // unsubscribed while pending: unsubscribe once it succeeds
+  bool cancelled = false;      // unsubscribed while pending: unsubscribe once it is answered
   bool ever_subscribed = false;
   std::chrono::steady_clock::time_point lost_at{};
   Registry<const Event&> events;
@@ -53,59 +65,79 @@ class ChannelCore {
   Registry<const Member&> joining_handlers;
   Registry<const Member&> leaving_handlers;
 
+  /// Unbinds every callback of this channel (unsubscribe drops its handlers, as Echo's leave()).
+  void clear_handlers() {
+    events.clear();
+    app_events.clear();
+    here_handlers.clear();
+    joining_handlers.clear();
+    leaving_handlers.clear();
+  }
+
   // Loop thread: authorisation (private, presence, encrypted).
   std::uint64_t auth_generation = 0;  // a late answer for an older attempt is dropped
-  std::uint64_t pending_since = 0;    // subscribe order, to pin Reverb's channel-less 4009
+  std::uint64_t sent_seq = 0;         // order of the subscribe frame sent; 0: none went out
   std::string shared_secret;          // private-encrypted-: base64 of the channel key
-  bool reauthorised_for_decrypt = false;
-  std::vector<Event> awaiting_key;    // encrypted events held while a fresh key is fetched
+  bool refreshing_key = false;        // a fresh key is being fetched; events wait for it
+  bool key_refreshed = false;         // the last refresh brought a key that did not open either
+  std::deque<Event> awaiting_key;     // encrypted events held while a fresh key is fetched
 
   // Loop thread: client events waiting for the subscription or the rate limit.
-  std::deque<std::string> client_events;
+  std::deque<QueuedClientEvent> client_events;
 
-  // Presence: written on the loop thread, read from any thread.
+  // Presence: written on the loop thread, read from any thread. Members are kept by id
+  // (O(log n) join and leave), at most `limit` of them.
   std::vector<Member> members_snapshot() const {
     std::lock_guard<std::mutex> lock(members_mutex_);
-    return members_;
+    std::vector<Member> out;
+    out.reserve(members_.size());
+    for (const auto& [id, m] : members_) out.push_back(m);
+    return out;
   }
   std::optional<Member> me() const {
     std::lock_guard<std::mutex> lock(members_mutex_);
-    for (const auto& m : members_) {
-      if (!my_id_.empty() && m.id == my_id_) return m;
-    }
-    return std::nullopt;
+    auto it = my_id_.empty() ? members_.end() : members_.find(my_id_);
+    if (it == members_.end()) return std::nullopt;
+    return it->second;
   }
   int member_count() const {
     std::lock_guard<std::mutex> lock(members_mutex_);
     return static_cast<int>(members_.size());
   }
-  void set_members(std::vector<Member> members) {
+  /// Replaces the members with the first `limit` of `members`; returns how many were left out.
+  std::size_t set_members(const std::vector<Member>& members, std::size_t limit) {
     std::lock_guard<std::mutex> lock(members_mutex_);
-    members_ = std::move(members);
+    members_.clear();
+    std::size_t left_out = 0;
+    for (const auto& m : members) {
+      if (members_.count(m.id) != 0) continue;
+      if (members_.size() >= limit) {
+        ++left_out;
+        continue;
+      }
+      members_.emplace(m.id, m);
+    }
+    return left_out;
   }
   void set_my_id(std::string id) {
     std::lock_guard<std::mutex> lock(members_mutex_);
     my_id_ = std::move(id);
   }
-  /// False when the member was already there (servers dedupe, but be safe).
-  bool add_member(const Member& member) {
+  enum class Added { added, duplicate, over_limit };
+  Added add_member(const Member& member, std::size_t limit) {
     std::lock_guard<std::mutex> lock(members_mutex_);
-    for (const auto& m : members_) {
-      if (m.id == member.id) return false;
-    }
-    members_.push_back(member);
-    return true;
+    if (members_.count(member.id) != 0) return Added::duplicate;  // servers dedupe, but be safe
+    if (members_.size() >= limit) return Added::over_limit;
+    members_.emplace(member.id, member);
+    return Added::added;
   }
   std::optional<Member> remove_member(const std::string& id) {
     std::lock_guard<std::mutex> lock(members_mutex_);
-    for (auto it = members_.begin(); it != members_.end(); ++it) {
-      if (it->id == id) {
-        Member gone = std::move(*it);
-        members_.erase(it);
-        return gone;
-      }
-    }
-    return std::nullopt;
+    auto it = members_.find(id);
+    if (it == members_.end()) return std::nullopt;
+    Member gone = std::move(it->second);
+    members_.erase(it);
+    return gone;
   }
 
  private:
@@ -113,7 +145,7 @@ class ChannelCore {
   protocol::ChannelKind kind_;
   std::shared_ptr<LoopRef> loop_;
   mutable std::mutex members_mutex_;
-  std::vector<Member> members_;
+  std::map<std::string, Member> members_;
   std::string my_id_;
 };
 

@@ -8,25 +8,21 @@
 namespace pusher {
 
 Manager::Manager(Options options) {
-  if (options.key.empty()) throw std::invalid_argument("Options::key is required");
-  if (detail::service::endpoints_of(options).empty()) {
-    throw std::invalid_argument("Options needs a server: set host (Reverb, soketi) or cluster (Pusher)");
-  }
-  if (options.outbound_queue_limit == 0) {
-    throw std::invalid_argument("Options::outbound_queue_limit must be at least 1");
-  }
+  detail::validate_options(options);  // before a thread is started for it
   if (options.loop) {
     std::shared_ptr<SharedLoop> shared = options.loop;
     detail::net::EventLoop& loop = shared->impl().thread.loop();
     auto loop_ref = std::make_shared<detail::LoopRef>(loop);
     core_ = std::make_shared<detail::ManagerCore>(std::move(options), loop, loop_ref);
     core_->share_loop(std::move(shared));
+    core_->start();
     return;
   }
   auto thread = std::make_unique<detail::net::LoopThread>();
   auto loop_ref = std::make_shared<detail::LoopRef>(thread->loop());
   core_ = std::make_shared<detail::ManagerCore>(std::move(options), thread->loop(), loop_ref);
   core_->adopt_thread(std::move(thread));
+  core_->start();
 }
 
 SharedLoop::SharedLoop() : impl_(std::make_unique<detail::SharedLoopImpl>()) {}
@@ -97,11 +93,12 @@ std::string Manager::socket_id() const { return core_->socket_id(); }
 std::vector<Event> Manager::history() const { return core_->history(); }
 
 Stats Manager::stats() const {
+  // call() waits until the task ran (or was refused): nothing writes `result` after.
   auto result = std::make_shared<Stats>();
   std::weak_ptr<detail::ManagerCore> weak = core_;
   core_->loop_ref()->call([weak, result] {
     auto core = weak.lock();
-    if (!core) return;
+    if (!core || !core->has_service()) return;
     detail::service::ServiceStats s = core->service().stats();
     result->messages_in = s.messages_in;
     result->messages_out = s.messages_out;

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "auth/http_authorizer.hpp"
-#include "manager/json_text.hpp"
 #include "protocol/encode.hpp"
 
 namespace pusher::detail {
@@ -14,19 +13,24 @@ namespace {
 
 // The destructor waits this long for the server to answer our close 1000.
 constexpr auto kCloseWait = std::chrono::milliseconds(1000);
-constexpr auto kPoll = std::chrono::milliseconds(5);
+
+std::uint64_t seed_from_system() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) ^ device();
+}
 
 }  // namespace
 
 ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<LoopRef> loop_ref,
-                         service::TransportFactory make_transport, net::Scheduler* scheduler)
-    : options_(std::move(options)),
+                         service::TransportFactory make_transport, net::Scheduler* scheduler,
+                         std::uint64_t random_seed)
+    : options_((validate_options(options), std::move(options))),
       loop_ref_(std::move(loop_ref)),
       loop_(loop),
       scheduler_(scheduler != nullptr ? *scheduler : loop),
       log_(options_.logger, options_.log_level),
-      random_state_((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()),
-      history_(options_.history_capacity) {
+      random_state_(random_seed != 0 ? random_seed : seed_from_system()),
+      history_(options_.history_capacity, options_.history_max_bytes) {
   if (!make_transport) {
     make_transport = [&loop](net::WebSocketListener& listener) {
       return std::make_unique<net::WebSocket>(loop, listener);
@@ -49,8 +53,19 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
 
 ManagerCore::~ManagerCore() = default;
 
+void ManagerCore::start() {
+  // Tasks and timers that throw end up here, on the loop thread, as an internal_error.
+  auto sink = [weak = weak_from_this()](const std::string& what) {
+    if (auto core = weak.lock()) {
+      core->report(Error{ErrorCode::internal_error, "the SDK caught an exception: " + what, 0, {}});
+    }
+  };
+  loop_ref_->set_fault_sink(sink);
+  scheduler_.set_fault_sink(sink);
+}
 
 void ManagerCore::report(const Error& error) {
+  if (closed_) return;
   log_.warn(std::string(to_string(error.code)) + ": " + error.message);
   error_handlers.dispatch({}, [](auto&& call) {
     try {
@@ -59,6 +74,12 @@ void ManagerCore::report(const Error& error) {
       // An error handler that throws has nowhere left to report to.
     }
   }, error);
+}
+
+void ManagerCore::report_async(Error error) {
+  loop_ref_->post([self = weak_from_this(), error = std::move(error)] {
+    if (auto core = self.lock()) core->report(error);
+  });
 }
 
 void ManagerCore::connect() {
@@ -83,112 +104,94 @@ void ManagerCore::signin() {
 }
 
 void ManagerCore::shutdown() {
+  if (loop_ref_->in_loop_thread()) {
+    // Inside a callback: the stack above may still be in this Manager's code. Close now, stop
+    // every callback, and finish once the running one has returned.
+    closed_ = true;
+    service_->disconnect();
+    loop_ref_->shut();
+    loop_.post([self = shared_from_this()] { self->teardown_on_loop(); });
+    return;
+  }
   auto closed = std::make_shared<std::promise<void>>();
   auto closed_future = closed->get_future();
-  auto deadline = std::chrono::steady_clock::now() + kCloseWait;
-  // Close 1000 and poll (on the loop) until the server answered or the deadline passed.
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, closed, deadline, poll_weak = std::weak_ptr<std::function<void()>>(poll)] {
-    if (!service_->transport_active() || std::chrono::steady_clock::now() >= deadline) {
-      closed->set_value();
-      return;
-    }
-    auto again = poll_weak.lock();
-    if (again) loop_.add_timer(kPoll, [again] { (*again)(); });
-  };
-  bool posted = loop_ref_->post([this, poll] {
-    service_->disconnect();
-    (*poll)();
+  bool posted = loop_ref_->post([self = shared_from_this(), closed] {
+    self->service_->disconnect_then([closed] { closed->set_value(); });
   });
-  if (posted) closed_future.wait_for(kCloseWait + std::chrono::milliseconds(500));
+  if (posted) closed_future.wait_for(kCloseWait);
   if (!thread_) {
     // A shared loop keeps running for other Managers: tear down on it, then refuse posts.
-    loop_ref_->call([this] {
-      if (client_flush_timer_ != 0) scheduler_.cancel_timer(client_flush_timer_);
-      client_flush_timer_ = 0;
-      service_.reset();
-      authorizer_.reset();  // an HTTP authorizer's transfers belong to this loop
-    });
+    loop_ref_->call([self = shared_from_this()] { self->teardown_on_loop(); });
     loop_ref_->shut();
     return;
   }
   loop_ref_->shut();
   thread_->stop_and_join();
-  // The loop is stopped: tearing down on this thread races with nothing. The authorizer
-  // goes before the loop: an HTTP authorizer's transfers live in the loop's multi handle.
-  service_.reset();
-  authorizer_.reset();
+  // The loop is stopped: tearing down on this thread races with nothing.
+  teardown_on_loop();
   thread_.reset();
+}
+
+void ManagerCore::teardown_on_loop() {
+  closed_ = true;
+  if (client_flush_timer_ != 0) scheduler_.cancel_timer(client_flush_timer_);
+  client_flush_timer_ = 0;
+  service_.reset();
+  // The authorizer goes before the loop: an HTTP authorizer's transfers live in its multi handle.
+  authorizer_.reset();
 }
 
 std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
   std::string problem = protocol::validate_channel_name(name);
   if (!problem.empty()) throw std::invalid_argument("invalid channel name '" + name + "': " + problem);
-  std::shared_ptr<ChannelCore> channel = find_or_add(name);
-  loop_ref_->post([self = weak_from_this(), channel] {
-    auto core = self.lock();
-    if (!core) return;
-    // A second subscribe while an unsubscribe waits for the pending one reinstates it.
-    channel->cancelled = false;
-    if (channel->sub == ChannelCore::Sub::idle && core->service_->state() == ConnectionState::connected) {
-      core->send_subscribe(*channel);
-    }
-  });
-  return channel;
-}
-
-void ManagerCore::unsubscribe(const std::string& name) {
-  loop_ref_->post([self = weak_from_this(), name] {
-    if (auto core = self.lock()) core->do_unsubscribe(name);
-  });
-}
-
-void ManagerCore::do_unsubscribe(const std::string& name) {
-  auto channel = find(name);
-  if (!channel) return;
-  channel->events.clear();
-  channel->app_events.clear();
-  if (channel->sub == ChannelCore::Sub::pending) {
-    // protocol.md §1.9: the server has not answered yet; unsubscribe once it does.
-    channel->cancelled = true;
-    return;
-  }
-  if (channel->sub == ChannelCore::Sub::subscribed) {
-    service_->send_now(protocol::encode_unsubscribe(name));
-  }
-  channel->sub = ChannelCore::Sub::idle;
-  channel->subscribed = false;
+  // The handle and the loop task are made under one lock: calls from several threads reach
+  // the loop in the order their handles were decided.
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = channels_.find(name);
-  if (it != channels_.end() && it->second == channel) channels_.erase(it);
-}
-
-std::shared_ptr<ChannelCore> ManagerCore::find_or_add(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto& slot = channels_[name];
+  auto& slot = handles_[name];
   if (!slot) {
     slot = std::make_shared<ChannelCore>(name, loop_ref_);
     slot->manager = weak_from_this();
   }
+  loop_ref_->post([self = weak_from_this(), channel = slot] {
+    if (auto core = self.lock()) core->do_subscribe(channel);
+  });
   return slot;
+}
+
+void ManagerCore::unsubscribe(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = handles_.find(name);
+  if (it == handles_.end()) return;
+  std::shared_ptr<ChannelCore> channel = std::move(it->second);
+  handles_.erase(it);
+  channel->stale = true;
+  loop_ref_->post([self = weak_from_this(), channel] {
+    if (auto core = self.lock()) core->do_unsubscribe(channel);
+  });
 }
 
 std::shared_ptr<ChannelCore> ManagerCore::find(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return find_locked(name);
+  auto it = handles_.find(name);
+  return it == handles_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<ChannelCore> ManagerCore::find_locked(const std::string& name) const {
+std::shared_ptr<ChannelCore> ManagerCore::live(const std::string& name) const {
   auto it = channels_.find(name);
   return it == channels_.end() ? nullptr : it->second;
 }
 
 std::vector<std::shared_ptr<ChannelCore>> ManagerCore::channels_snapshot() const {
-  std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::shared_ptr<ChannelCore>> out;
   out.reserve(channels_.size());
   for (const auto& [name, channel] : channels_) out.push_back(channel);
   return out;
+}
+
+std::size_t ManagerCore::queued_client_events() const {
+  std::size_t n = 0;
+  for (const auto& [name, channel] : channels_) n += channel->client_events.size();
+  return n;
 }
 
 ConnectionState ManagerCore::state() const {
@@ -211,13 +214,28 @@ void ManagerCore::on_state_change(StateChange change) {
   log_.info(std::string("state ") + to_string(change.previous) + " -> " + to_string(change.current));
   if (change.current != ConnectionState::connected) {
     // Every subscription died with the connection (pusher-js channel.disconnect()).
-    auto now = std::chrono::steady_clock::now();
+    signin_in_flight_ = false;
+    auto now = scheduler_.now();
     for (auto& channel : channels_snapshot()) {
       if (channel->sub == ChannelCore::Sub::subscribed) channel->lost_at = now;
+      if (channel->cancelled) {
+        forget(*channel);
+        continue;
+      }
+      if (channel->sub == ChannelCore::Sub::authorizing) ++channel->auth_generation;
       channel->sub = ChannelCore::Sub::idle;
       channel->subscribed = false;
-      channel->set_members({});
-      if (channel->cancelled) do_unsubscribe_cancelled(*channel);
+      channel->sent_seq = 0;
+      channel->set_members({}, 0);
+      if (channel->refreshing_key) {
+        // The key's answer belonged to the lost connection: the held events go with it.
+        channel->refreshing_key = false;
+        report(Error{ErrorCode::malformed_message,
+                     std::to_string(channel->awaiting_key.size()) + " encrypted events on " +
+                         channel->name() + " dropped: the connection ended while a fresh key was fetched",
+                     0, channel->name()});
+        channel->awaiting_key.clear();
+      }
     }
   }
   state_handlers.dispatch({}, [this](auto&& call) { guarded("state", call); }, change);
@@ -228,11 +246,13 @@ void ManagerCore::on_connected(const std::string& socket_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     socket_id_ = socket_id;
   }
-  // Every channel again, with the new socket id (protocol.md §1.9); the sign-in too.
+  // Every channel again, with the new socket id (pusher-js channels resubscribe on connect);
+  // the sign-in too.
   if (signin_wanted_) send_signin();
   for (auto& channel : channels_snapshot()) {
     // #server-to-user-<id> waits for signin_success: the server wants the sign-in first.
-    if (channel->sub == ChannelCore::Sub::idle && channel->name()[0] != '#') send_subscribe(*channel);
+    if (channel->sub == ChannelCore::Sub::idle && channel->name()[0] != '#') send_subscribe(channel);
+    if (service_->state() != ConnectionState::connected) return;
   }
 }
 
@@ -252,12 +272,12 @@ void ManagerCore::on_message(protocol::Inbound& message) {
   } else if (auto* error = std::get_if<protocol::ServerError>(&message)) {
     on_server_error(*error);
   } else if (auto* count = std::get_if<protocol::SubscriptionCount>(&message)) {
-    auto channel = find(count->channel);
+    auto channel = live(count->channel);
     if (channel) channel->subscription_count = count->count;
     notify(channel.get(), count->channel, "pusher:subscription_count",
            "{\"subscription_count\":" + std::to_string(count->count) + "}");
   } else if (auto* miss = std::get_if<protocol::CacheMiss>(&message)) {
-    notify(find(miss->channel).get(), miss->channel, "pusher:cache_miss", "");
+    notify(live(miss->channel).get(), miss->channel, "pusher:cache_miss", "");
   } else if (auto* added = std::get_if<protocol::MemberAdded>(&message)) {
     on_member_added(*added);
   } else if (auto* removed = std::get_if<protocol::MemberRemoved>(&message)) {
@@ -269,10 +289,6 @@ void ManagerCore::on_message(protocol::Inbound& message) {
   }
 }
 
-
-
-
-
 void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
   Event event;
   event.channel = std::move(m.channel);
@@ -280,13 +296,17 @@ void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
   event.data = std::move(m.data);
   event.user_id = std::move(m.user_id);
   event.received_at = std::chrono::system_clock::now();
-  auto channel = event.channel.empty() ? nullptr : find(event.channel);
+  auto channel = event.channel.empty() ? nullptr : live(event.channel);
   if (channel && channel->kind() == protocol::ChannelKind::private_encrypted &&
-      event.name.rfind("pusher", 0) != 0 && !open_encrypted(*channel, event)) {
+      event.name.rfind("pusher", 0) != 0 && !open_encrypted(channel, event)) {
     return;  // held for a fresh key, or reported
   }
-  history_.push(event);
+  deliver(channel, std::move(event));
+}
+
+void ManagerCore::deliver(const std::shared_ptr<ChannelCore>& channel, Event event) {
   dispatch(channel.get(), event, true);
+  history_.push(std::move(event));
 }
 
 void ManagerCore::notify(ChannelCore* channel, const std::string& channel_name,

@@ -2,6 +2,7 @@
 
 #include <pusher/manager.hpp>
 
+#include <atomic>
 #include <deque>
 #include <exception>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "channel/channel_core.hpp"
 #include "log.hpp"
+#include "manager/guarded_scheduler.hpp"
 #include "manager/handlers.hpp"
 #include "manager/history.hpp"
 #include "manager/loop_ref.hpp"
@@ -29,16 +31,27 @@ class SharedLoopImpl {
   net::LoopThread thread;
 };
 
+/// Throws std::invalid_argument naming the first field of `options` that cannot work.
+void validate_options(const Options& options);
+
 /// The Manager's state: the channel registry, handlers, history and the Service, all on one
-/// loop thread. Public calls post here; snapshots (state, socket id) are kept under a mutex.
+/// loop thread. Public calls post here in call order; the handles map (which Channel a name
+/// gives) and the state snapshots are the only state kept under a mutex.
 class ManagerCore final : public service::ServiceListener,
                           public std::enable_shared_from_this<ManagerCore> {
  public:
   /// `loop` is started by the caller; the transport factory defaults to real WebSockets and
-  /// the scheduler to the loop (tests pass fakes of both).
+  /// the scheduler to the loop (tests pass fakes of both). `random_seed` 0 seeds the jitter
+  /// from the system; the simulator passes its own for a reproducible run. Throws
+  /// std::invalid_argument for options that cannot work (validate_options).
   ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<LoopRef> loop_ref,
-              service::TransportFactory make_transport = {}, net::Scheduler* scheduler = nullptr);
+              service::TransportFactory make_transport = {}, net::Scheduler* scheduler = nullptr,
+              std::uint64_t random_seed = 0);
   ~ManagerCore() override;
+
+  /// Routes exceptions that escape loop tasks and timers to on_error. Call once, right after
+  /// construction (it needs the shared_ptr).
+  void start();
 
   // Any thread.
   void connect();
@@ -46,13 +59,17 @@ class ManagerCore final : public service::ServiceListener,
   void signin();
   std::shared_ptr<ChannelCore> subscribe(const std::string& name);
   void unsubscribe(const std::string& name);
+  /// The live handle for a name (the one subscribe() would return), or null.
   std::shared_ptr<ChannelCore> find(const std::string& name) const;
   ConnectionState state() const;
   std::string socket_id() const;
   std::vector<Event> history() const { return history_.snapshot(); }
+  std::size_t history_bytes() const { return history_.bytes(); }
   /// Queues a client event (validated by Channel::trigger) for `channel`.
   void trigger(const std::shared_ptr<ChannelCore>& channel, const std::string& event,
                const std::string& data_json);
+  /// Reports `error` from any thread (posted to the loop).
+  void report_async(Error error);
   const std::shared_ptr<LoopRef>& loop_ref() const noexcept { return loop_ref_; }
   const Options& options() const noexcept { return options_; }
 
@@ -63,13 +80,22 @@ class ManagerCore final : public service::ServiceListener,
   Registry<const Error&> error_handlers;
   Registry<std::chrono::milliseconds> connecting_in_handlers;
   service::Service& service() noexcept { return *service_; }
+  bool has_service() const noexcept { return service_ != nullptr; }
+  /// The channel registry entry for a name (loop thread), or null.
+  std::shared_ptr<ChannelCore> live(const std::string& name) const;
+  /// The registry, in name order (loop thread; the simulator checks it).
+  std::vector<std::shared_ptr<ChannelCore>> channels_snapshot() const;
+  /// Client events waiting in the channels' queues (loop thread; the simulator's bound).
+  std::size_t queued_client_events() const;
   /// Takes ownership of the loop's thread (a Manager with its own loop).
   void adopt_thread(std::unique_ptr<net::LoopThread> thread) { thread_ = std::move(thread); }
   /// Runs on a loop shared with other Managers (kept alive while this Manager lives).
   void share_loop(std::shared_ptr<SharedLoop> loop) { shared_loop_ = std::move(loop); }
-  /// From the Manager's destructor (not the loop thread): closes with 1000, waits a bounded
-  /// time for the server, stops the loop, and tears the connection down. No callback runs
-  /// after it returns.
+  /// From the Manager's destructor: closes with 1000 and tears the connection down. From
+  /// another thread it waits a bounded time for the server's answer and joins an own loop.
+  /// On the loop thread (inside a callback: the Manager's own, or another Manager's on a
+  /// shared loop) it closes at once and finishes the teardown after the running callback
+  /// returns. Either way no callback of this Manager runs after it returns.
   void shutdown();
   /// Reports `error` to the error handlers (loop thread).
   void report(const Error& error);
@@ -82,36 +108,42 @@ class ManagerCore final : public service::ServiceListener,
   void on_error(const Error& error) override;
   void on_connecting_in(std::chrono::milliseconds delay) override;
 
+  void teardown_on_loop();
+
   // subscriptions.cpp: subscribing, authorising, client events, presence, encryption.
-  void send_subscribe(ChannelCore& channel);
+  void do_subscribe(const std::shared_ptr<ChannelCore>& channel);
+  void do_unsubscribe(const std::shared_ptr<ChannelCore>& channel);
+  void forget(ChannelCore& channel);
+  void send_subscribe(const std::shared_ptr<ChannelCore>& channel);
   void authorise(const std::shared_ptr<ChannelCore>& channel, bool for_decrypt);
   void on_authorised(const std::shared_ptr<ChannelCore>& channel, std::uint64_t generation,
                      const std::string& socket_id, bool for_decrypt, AuthResult result);
+  void send_authorised_subscribe(ChannelCore& channel, const AuthResult& result);
   void fail_subscription(ChannelCore& channel, const std::string& type, const std::string& error,
                          int status, ErrorCode code);
-  void queue_client_event(ChannelCore& channel, std::string message, const std::string& event);
+  void reject_client_events(ChannelCore& channel, const std::string& why);
+  void queue_client_event(const std::shared_ptr<ChannelCore>& channel, QueuedClientEvent queued);
   void flush_client_events();
   void on_member_added(const protocol::MemberAdded& m);
   void on_member_removed(const protocol::MemberRemoved& m);
-  bool open_encrypted(ChannelCore& channel, Event& event);
+  void set_members(ChannelCore& channel, const std::vector<Member>& members);
+  bool open_encrypted(const std::shared_ptr<ChannelCore>& channel, Event& event);
+  void on_fresh_key(const std::shared_ptr<ChannelCore>& channel, const AuthResult& result);
   void send_signin();
   void on_signin_success(const protocol::SigninSuccess& m);
-  void do_unsubscribe(const std::string& name);
-  void do_unsubscribe_cancelled(ChannelCore& channel);
   void on_subscription_succeeded(const protocol::SubscriptionSucceeded& m);
   void on_subscription_error(const protocol::SubscriptionError& m);
   void on_server_error(const protocol::ServerError& m);
   void on_channel_event(protocol::ChannelEvent& m);
+  void deliver(const std::shared_ptr<ChannelCore>& channel, Event event);
   void notify(ChannelCore* channel, const std::string& channel_name, const std::string& name,
               std::string data);
   void dispatch(ChannelCore* channel, const Event& event, bool app_event);
-  std::shared_ptr<ChannelCore> find_locked(const std::string& name) const;
-  /// The registry entry for `name`, made on first use (any thread).
-  std::shared_ptr<ChannelCore> find_or_add(const std::string& name);
-  std::vector<std::shared_ptr<ChannelCore>> channels_snapshot() const;
-  /// Runs a user callback; an exception becomes a callback_exception error (style.md §7).
+  /// Runs a user callback; an exception becomes a callback_exception error. Nothing runs once
+  /// the Manager is being destroyed.
   template <typename Fn>
   void guarded(const char* what, Fn&& fn) {
+    if (closed_) return;
     try {
       fn();
     } catch (const std::exception& e) {
@@ -124,11 +156,13 @@ class ManagerCore final : public service::ServiceListener,
   Options options_;
   std::shared_ptr<LoopRef> loop_ref_;
   net::EventLoop& loop_;
-  net::Scheduler& scheduler_;
+  GuardedScheduler scheduler_;
   std::shared_ptr<Authorizer> authorizer_;
   std::uint64_t subscribe_seq_ = 0;
   bool signin_wanted_ = false;
+  bool signin_in_flight_ = false;  // a pusher:signin went out and is not answered yet
   std::uint64_t signin_generation_ = 0;
+  std::string signed_in_channel_;  // #server-to-user-<id> of the current sign-in
   std::deque<net::Scheduler::Clock::time_point> recent_client_sends_;
   net::Scheduler::TimerId client_flush_timer_ = 0;
   Log log_;
@@ -137,9 +171,13 @@ class ManagerCore final : public service::ServiceListener,
   std::shared_ptr<SharedLoop> shared_loop_;
   std::unique_ptr<service::Service> service_;
   EventHistory history_;
+  bool closed_ = false;  // loop thread: the Manager is being destroyed, no more callbacks
 
-  mutable std::mutex mutex_;  // guards channels_, state_, socket_id_
+  // Loop thread only: the registry, in call order.
   std::map<std::string, std::shared_ptr<ChannelCore>> channels_;
+
+  mutable std::mutex mutex_;  // guards handles_, state_, socket_id_
+  std::map<std::string, std::shared_ptr<ChannelCore>> handles_;
   ConnectionState state_ = ConnectionState::initialized;
   std::string socket_id_;
 };

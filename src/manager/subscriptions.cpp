@@ -10,18 +10,19 @@
 #include "channel/encryption.hpp"
 #include "manager/json_text.hpp"
 #include "protocol/encode.hpp"
+#include "ws/utf8.hpp"
 
 namespace pusher::detail {
 namespace {
 
 using Kind = protocol::ChannelKind;
+using Sub = ChannelCore::Sub;
 constexpr auto kRateWindow = std::chrono::seconds(1);
+// Encrypted events held while a fresh key is fetched; past this they are reported and dropped.
+constexpr std::size_t kMaxAwaitingKey = 100;
 
 // The user_id inside a presence channel_data (a string or a number), "" if none.
-std::string user_id_of(const std::string& channel_data) {
-  rapidjson::Document doc;
-  doc.Parse(channel_data.c_str(), channel_data.size());
-  if (doc.HasParseError() || !doc.IsObject()) return {};
+std::string user_id_of(const rapidjson::Document& doc) {
   auto it = doc.FindMember("user_id");
   if (it == doc.MemberEnd()) return {};
   if (it->value.IsString()) return {it->value.GetString(), it->value.GetStringLength()};
@@ -36,16 +37,68 @@ std::string member_json(const Member& m) {
 
 }  // namespace
 
-void ManagerCore::send_subscribe(ChannelCore& channel) {
-  channel.sub = ChannelCore::Sub::pending;
-  channel.pending_since = ++subscribe_seq_;
-  if (channel.kind() == Kind::public_channel) {
-    service_->send_now(protocol::encode_subscribe(channel.name()));
+void ManagerCore::do_subscribe(const std::shared_ptr<ChannelCore>& channel) {
+  if (channel->stale) return;  // unsubscribed again before this ran: nothing to do
+  auto& slot = channels_[channel->name()];
+  if (slot && slot != channel) {
+    // An earlier subscription of this name was left while its subscribe was unanswered
+    // (pusher-js reinstateSubscription): this one takes over the request already sent.
+    std::shared_ptr<ChannelCore> old = slot;
+    if (old->sub == Sub::pending) {
+      channel->sub = Sub::pending;
+      channel->sent_seq = old->sent_seq;
+    } else if (old->sub == Sub::authorizing) {
+      ++old->auth_generation;
+    }
+    old->sub = Sub::idle;
+    old->cancelled = false;
+  }
+  slot = channel;
+  channel->cancelled = false;
+  if (channel->sub == Sub::idle && service_->state() == ConnectionState::connected) {
+    send_subscribe(channel);
+  }
+}
+
+void ManagerCore::do_unsubscribe(const std::shared_ptr<ChannelCore>& channel) {
+  channel->clear_handlers();
+  reject_client_events(*channel, "its channel was unsubscribed");
+  if (live(channel->name()) != channel) return;
+  switch (channel->sub) {
+    case Sub::pending:
+      // The server has not answered yet: unsubscribe once it does (pusher-js cancelSubscription).
+      channel->cancelled = true;
+      return;
+    case Sub::subscribed:
+      service_->send_now(protocol::encode_unsubscribe(channel->name()));
+      break;
+    case Sub::authorizing:
+      ++channel->auth_generation;  // its answer is of no use now
+      break;
+    case Sub::idle:
+      break;
+  }
+  forget(*channel);
+}
+
+void ManagerCore::forget(ChannelCore& channel) {
+  channel.sub = Sub::idle;
+  channel.cancelled = false;
+  channel.subscribed = false;
+  channel.sent_seq = 0;
+  auto it = channels_.find(channel.name());
+  if (it != channels_.end() && it->second.get() == &channel) channels_.erase(it);
+}
+
+void ManagerCore::send_subscribe(const std::shared_ptr<ChannelCore>& channel) {
+  if (channel->kind() == Kind::public_channel) {
+    channel->sub = Sub::pending;
+    channel->sent_seq = ++subscribe_seq_;
+    service_->send_now(protocol::encode_subscribe(channel->name()));
     return;
   }
-  auto self = find(channel.name());
-  if (self.get() != &channel) return;
-  authorise(self, false);
+  channel->sub = Sub::authorizing;
+  authorise(channel, false);
 }
 
 void ManagerCore::authorise(const std::shared_ptr<ChannelCore>& channel, bool for_decrypt) {
@@ -85,81 +138,98 @@ void ManagerCore::authorise(const std::shared_ptr<ChannelCore>& channel, bool fo
 void ManagerCore::on_authorised(const std::shared_ptr<ChannelCore>& channel,
                                 std::uint64_t generation, const std::string& socket_id,
                                 bool for_decrypt, AuthResult result) {
-  // An answer for an older attempt or an older connection is of no use.
+  // An answer for an older attempt, an older connection or a channel since left is of no use.
   if (generation != channel->auth_generation || socket_id != service_->socket_id() ||
-      service_->state() != ConnectionState::connected) {
+      service_->state() != ConnectionState::connected || live(channel->name()) != channel) {
     return;
   }
   if (for_decrypt) {
-    if (channel->sub != ChannelCore::Sub::subscribed) return;
-    if (!result.error) channel->shared_secret = result.shared_secret;
-    std::vector<Event> held;
-    held.swap(channel->awaiting_key);
-    for (Event& e : held) {
-      if (!open_encrypted(*channel, e)) continue;
-      history_.push(e);
-      dispatch(channel.get(), e, true);
-    }
+    on_fresh_key(channel, result);
     return;
   }
-  if (channel->sub != ChannelCore::Sub::pending) return;
-  if (channel->cancelled) {  // unsubscribed while authorising: never subscribed at the server
-    channel->sub = ChannelCore::Sub::idle;
-    do_unsubscribe_cancelled(*channel);
-    return;
-  }
+  if (channel->sub != Sub::authorizing) return;
   if (result.error) {
     fail_subscription(*channel, "AuthError", result.error.message, result.error.server_code,
                       ErrorCode::auth_failed);
     return;
   }
-  if (channel->kind() == Kind::private_encrypted) {
-    if (result.shared_secret.empty()) {
-      fail_subscription(*channel, "AuthError",
-                        "the auth response has no shared_secret for an encrypted channel", 0,
+  send_authorised_subscribe(*channel, result);
+}
+
+void ManagerCore::send_authorised_subscribe(ChannelCore& channel, const AuthResult& result) {
+  if (channel.kind() == Kind::private_encrypted && result.shared_secret.empty()) {
+    fail_subscription(channel, "AuthError",
+                      "the auth response has no shared_secret for an encrypted channel", 0,
+                      ErrorCode::auth_failed);
+    return;
+  }
+  if (channel.kind() == Kind::presence) {
+    // channel_data is part of the signed string and goes out byte for byte: it must be a
+    // JSON object with a user_id (Pusher's presence channel reference), in valid UTF-8.
+    rapidjson::Document doc;
+    doc.Parse(result.channel_data.c_str(), result.channel_data.size());
+    std::string user_id = doc.HasParseError() || !doc.IsObject() ? std::string() : user_id_of(doc);
+    if (user_id.empty() || !ws::valid_utf8(result.channel_data)) {
+      fail_subscription(channel, "AuthError",
+                        "the auth response's channel_data is not a JSON object with a user_id", 0,
                         ErrorCode::auth_failed);
       return;
     }
-    channel->shared_secret = result.shared_secret;
-    channel->reauthorised_for_decrypt = false;
+    channel.set_my_id(user_id);
   }
-  if (channel->kind() == Kind::presence) channel->set_my_id(user_id_of(result.channel_data));
-  // channel_data is part of the signed string: passed on byte for byte (protocol.md §1.7).
-  service_->send_now(protocol::encode_subscribe(channel->name(), result.auth, result.channel_data));
+  std::string frame = protocol::encode_subscribe(channel.name(), result.auth, result.channel_data);
+  if (!ws::valid_utf8(frame)) {
+    fail_subscription(channel, "AuthError", "the auth response is not valid UTF-8", 0,
+                      ErrorCode::auth_failed);
+    return;
+  }
+  if (channel.kind() == Kind::private_encrypted) {
+    channel.shared_secret = result.shared_secret;
+    channel.key_refreshed = false;
+  }
+  channel.sub = Sub::pending;
+  channel.sent_seq = ++subscribe_seq_;
+  service_->send_now(frame);
 }
 
 void ManagerCore::fail_subscription(ChannelCore& channel, const std::string& type,
                                     const std::string& error, int status, ErrorCode code) {
-  channel.sub = ChannelCore::Sub::idle;
+  channel.sub = Sub::idle;
   channel.subscribed = false;
+  channel.sent_seq = 0;
   notify(&channel, channel.name(), "pusher:subscription_error",
          "{\"type\":\"" + json_escape(type) + "\",\"error\":\"" + json_escape(error) +
              "\",\"status\":" + std::to_string(status) + "}");
   report(Error{code, "subscription to " + channel.name() + " failed: " + error, status,
                channel.name()});
+  reject_client_events(channel, "the subscription to its channel failed");
 }
 
 void ManagerCore::on_subscription_succeeded(const protocol::SubscriptionSucceeded& m) {
-  auto channel = find(m.channel);
-  if (!channel || channel->sub != ChannelCore::Sub::pending) return;
+  auto channel = live(m.channel);
+  if (!channel || channel->sub != Sub::pending) return;
   if (channel->cancelled) {
-    do_unsubscribe_cancelled(*channel);
+    service_->send_now(protocol::encode_unsubscribe(channel->name()));
+    forget(*channel);
     return;
   }
-  channel->sub = ChannelCore::Sub::subscribed;
+  channel->sub = Sub::subscribed;
   channel->subscribed = true;
   std::vector<Member> members;
   if (m.has_presence) {
-    for (const auto& pm : m.members) members.push_back(Member{pm.id, pm.info});
-    channel->set_members(members);
+    std::vector<Member> all;
+    all.reserve(m.members.size());
+    for (const auto& pm : m.members) all.push_back(Member{pm.id, pm.info});
+    set_members(*channel, all);
+    members = channel->members_snapshot();
   }
   notify(channel.get(), m.channel, "pusher:subscription_succeeded", "{}");
   if (m.has_presence) {
     channel->here_handlers.dispatch({}, [this](auto&& call) { guarded("here", call); }, members);
   }
   if (channel->ever_subscribed) {
-    auto away = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - channel->lost_at);
+    auto away = std::chrono::duration_cast<std::chrono::milliseconds>(scheduler_.now() -
+                                                                      channel->lost_at);
     notify(channel.get(), m.channel, "pusher:resubscribed",
            "{\"away_ms\":" + std::to_string(away.count()) + "}");
   }
@@ -167,21 +237,23 @@ void ManagerCore::on_subscription_succeeded(const protocol::SubscriptionSucceede
   flush_client_events();
 }
 
-void ManagerCore::do_unsubscribe_cancelled(ChannelCore& channel) {
-  if (channel.sub == ChannelCore::Sub::pending) {
-    service_->send_now(protocol::encode_unsubscribe(channel.name()));
+void ManagerCore::set_members(ChannelCore& channel, const std::vector<Member>& members) {
+  std::size_t left_out = channel.set_members(members, options_.max_presence_members);
+  if (left_out > 0) {
+    report(Error{ErrorCode::queue_overflow,
+                 std::to_string(left_out) + " members of " + channel.name() +
+                     " not tracked: over Options::max_presence_members",
+                 0, channel.name()});
   }
-  channel.sub = ChannelCore::Sub::idle;
-  channel.cancelled = false;
-  channel.subscribed = false;
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = channels_.find(channel.name());
-  if (it != channels_.end() && it->second.get() == &channel) channels_.erase(it);
 }
 
 void ManagerCore::on_subscription_error(const protocol::SubscriptionError& m) {
-  auto channel = find(m.channel);
-  if (channel) {
+  auto channel = live(m.channel);
+  if (channel && channel->sub == Sub::pending) {
+    if (channel->cancelled) {
+      forget(*channel);
+      return;
+    }
     fail_subscription(*channel, m.type, m.error, m.status, ErrorCode::subscription_failed);
     return;
   }
@@ -193,15 +265,20 @@ void ManagerCore::on_subscription_error(const protocol::SubscriptionError& m) {
 void ManagerCore::on_server_error(const protocol::ServerError& m) {
   if (m.code == 4009 && m.channel.empty()) {
     // Reverb answers a bad signature with a channel-less 4009 and no subscription_error
-    // (protocol.md §4): it belongs to the oldest pending authorised subscription.
-    ChannelCore* oldest = nullptr;
-    for (auto& c : channels_snapshot()) {
-      if (c->sub == ChannelCore::Sub::pending && c->kind() != Kind::public_channel &&
-          (oldest == nullptr || c->pending_since < oldest->pending_since)) {
-        oldest = c.get();
+    // (Reverb src/Protocols/Pusher/Exceptions/ConnectionUnauthorized.php): it belongs to the
+    // oldest authorised subscription whose subscribe frame went out unanswered.
+    std::shared_ptr<ChannelCore> oldest;
+    for (const auto& [name, c] : channels_) {
+      if (c->sub == Sub::pending && c->kind() != Kind::public_channel && c->sent_seq != 0 &&
+          (!oldest || c->sent_seq < oldest->sent_seq)) {
+        oldest = c;
       }
     }
-    if (oldest != nullptr) {
+    if (oldest && oldest->cancelled) {
+      forget(*oldest);
+      return;
+    }
+    if (oldest) {
       fail_subscription(*oldest, "AuthError", m.message.empty() ? "unauthorized" : m.message, 4009,
                         ErrorCode::subscription_failed);
       return;
@@ -211,16 +288,24 @@ void ManagerCore::on_server_error(const protocol::ServerError& m) {
 }
 
 void ManagerCore::on_member_added(const protocol::MemberAdded& m) {
-  auto channel = find(m.channel);
-  if (!channel) return;
+  auto channel = live(m.channel);
+  if (!channel || channel->sub != Sub::subscribed) return;
   Member member{m.member.id, m.member.info};
-  if (!channel->add_member(member)) return;
+  auto added = channel->add_member(member, options_.max_presence_members);
+  if (added == ChannelCore::Added::over_limit) {
+    report(Error{ErrorCode::queue_overflow,
+                 "member " + member.id + " of " + m.channel +
+                     " not tracked: over Options::max_presence_members",
+                 0, m.channel});
+    return;
+  }
+  if (added == ChannelCore::Added::duplicate) return;
   notify(channel.get(), m.channel, "pusher:member_added", member_json(member));
   channel->joining_handlers.dispatch({}, [this](auto&& call) { guarded("joining", call); }, member);
 }
 
 void ManagerCore::on_member_removed(const protocol::MemberRemoved& m) {
-  auto channel = find(m.channel);
+  auto channel = live(m.channel);
   if (!channel) return;
   auto member = channel->remove_member(m.user_id);
   if (!member) return;
@@ -231,25 +316,59 @@ void ManagerCore::on_member_removed(const protocol::MemberRemoved& m) {
 void ManagerCore::trigger(const std::shared_ptr<ChannelCore>& channel, const std::string& event,
                           const std::string& data_json) {
   std::string message = protocol::encode_client_event(channel->name(), event, data_json);
-  if (message.size() > options_.max_message_size) {
+  if (message.size() > options_.max_client_event_size) {
     throw std::invalid_argument("client event " + event + " is " + std::to_string(message.size()) +
-                                " bytes, over the maximum message size");
+                                " bytes with its envelope, over Options::max_client_event_size (" +
+                                std::to_string(options_.max_client_event_size) + ")");
   }
-  loop_ref_->post([self = weak_from_this(), channel, message = std::move(message), event]() mutable {
-    if (auto core = self.lock()) core->queue_client_event(*channel, std::move(message), event);
+  // Checked on the frame as it will go out: JSON escapes such as a lone surrogate "\udc00"
+  // would otherwise be written as bytes that are not UTF-8, and the server closes (RFC 6455
+  // §8.1).
+  if (!ws::valid_utf8(message)) {
+    throw std::invalid_argument("client event " + event +
+                                " is not valid UTF-8 (or its JSON holds a lone surrogate)");
+  }
+  if (channel->stale) {
+    // Checked after the caller's mistakes: those throw whatever the handle.
+    report_async(Error{ErrorCode::client_event_rejected,
+                       "client event " + event + " on " + channel->name() +
+                           " not sent: this handle's channel was unsubscribed",
+                       0, channel->name()});
+    return;
+  }
+  loop_ref_->post([self = weak_from_this(), channel,
+                   queued = QueuedClientEvent{std::move(message), event}]() mutable {
+    if (auto core = self.lock()) core->queue_client_event(channel, std::move(queued));
   });
 }
 
-void ManagerCore::queue_client_event(ChannelCore& channel, std::string message,
-                                     const std::string& event) {
-  if (channel.client_events.size() >= options_.outbound_queue_limit) {
-    report(Error{ErrorCode::queue_overflow,
-                 "client events waiting on " + channel.name() + " are over the limit (" +
-                     std::to_string(channel.client_events.size()) + "): not sent: " + event,
-                 0, channel.name()});
+void ManagerCore::reject_client_events(ChannelCore& channel, const std::string& why) {
+  std::deque<QueuedClientEvent> rejected;
+  rejected.swap(channel.client_events);
+  for (const auto& q : rejected) {
+    report(Error{ErrorCode::client_event_rejected,
+                 "client event " + q.event + " on " + channel.name() + " not sent: " + why, 0,
+                 channel.name()});
+  }
+}
+
+void ManagerCore::queue_client_event(const std::shared_ptr<ChannelCore>& channel,
+                                     QueuedClientEvent queued) {
+  if (channel->stale || live(channel->name()) != channel) {
+    report(Error{ErrorCode::client_event_rejected,
+                 "client event " + queued.event + " on " + channel->name() +
+                     " not sent: its channel was unsubscribed",
+                 0, channel->name()});
     return;
   }
-  channel.client_events.push_back(std::move(message));
+  if (channel->client_events.size() >= options_.outbound_queue_limit) {
+    report(Error{ErrorCode::queue_overflow,
+                 "client events waiting on " + channel->name() + " are over the limit (" +
+                     std::to_string(channel->client_events.size()) + "): not sent: " + queued.event,
+                 0, channel->name()});
+    return;
+  }
+  channel->client_events.push_back(std::move(queued));
   flush_client_events();
 }
 
@@ -262,10 +381,11 @@ void ManagerCore::flush_client_events() {
   bool waiting = false;
   for (auto& channel : channels_snapshot()) {
     if (channel->client_events.empty()) continue;
-    if (channel->sub != ChannelCore::Sub::subscribed) continue;  // sent once subscribed
+    if (channel->sub != Sub::subscribed) continue;  // sent once subscribed
     while (!channel->client_events.empty() && recent_client_sends_.size() < limit) {
-      service_->send(std::move(channel->client_events.front()), "a client event on " + channel->name());
+      QueuedClientEvent q = std::move(channel->client_events.front());
       channel->client_events.pop_front();
+      service_->send(std::move(q.message), "client event " + q.event + " on " + channel->name());
       recent_client_sends_.push_back(now);
     }
     waiting = waiting || !channel->client_events.empty();
@@ -273,9 +393,11 @@ void ManagerCore::flush_client_events() {
   if (waiting && client_flush_timer_ == 0) {
     // Over the rate: go on when the oldest send leaves the one-second window.
     auto wait = recent_client_sends_.front() + kRateWindow - now;
-    client_flush_timer_ = scheduler_.add_timer(wait, [this] {
-      client_flush_timer_ = 0;
-      flush_client_events();
+    client_flush_timer_ = scheduler_.add_timer(wait, [self = weak_from_this()] {
+      auto core = self.lock();
+      if (!core) return;
+      core->client_flush_timer_ = 0;
+      core->flush_client_events();
     });
   }
 }
@@ -301,7 +423,12 @@ void ManagerCore::send_signin() {
                            r.error.server_code, {}});
         return;
       }
-      core->service_->send_now(protocol::encode_signin(r.auth, r.user_data));
+      std::string frame = protocol::encode_signin(r.auth, r.user_data);
+      if (!ws::valid_utf8(frame)) {
+        core->report(Error{ErrorCode::auth_failed, "sign-in failed: the answer is not valid UTF-8", 0, {}});
+        return;
+      }
+      if (core->service_->send_now(frame)) core->signin_in_flight_ = true;
     });
   };
   try {
@@ -312,6 +439,11 @@ void ManagerCore::send_signin() {
 }
 
 void ManagerCore::on_signin_success(const protocol::SigninSuccess& m) {
+  if (!signin_in_flight_) {
+    log_.debug("ignored a pusher:signin_success that answers no sign-in of ours");
+    return;
+  }
+  signin_in_flight_ = false;
   notify(nullptr, "", "pusher:signin_success", m.user_data);
   // The server sends to this user on #server-to-user-<id> (pusher-js src/core/user.ts).
   rapidjson::Document doc;
@@ -322,30 +454,69 @@ void ManagerCore::on_signin_success(const protocol::SigninSuccess& m) {
                         : id.IsInt64() ? std::to_string(id.GetInt64()) : std::string();
   if (user_id.empty()) return;
   std::string name = "#server-to-user-" + user_id;
-  std::shared_ptr<ChannelCore> channel = find_or_add(name);
-  if (channel->sub == ChannelCore::Sub::idle) send_subscribe(*channel);
+  if (!signed_in_channel_.empty() && signed_in_channel_ != name) {
+    if (auto old = live(signed_in_channel_)) do_unsubscribe(old);
+  }
+  signed_in_channel_ = name;
+  std::shared_ptr<ChannelCore> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = handles_[name];
+    if (!slot) {
+      slot = std::make_shared<ChannelCore>(name, loop_ref_);
+      slot->manager = weak_from_this();
+    }
+    channel = slot;
+  }
+  channels_[name] = channel;
+  if (channel->sub == Sub::idle) send_subscribe(channel);
 }
 
-bool ManagerCore::open_encrypted(ChannelCore& channel, Event& event) {
+bool ManagerCore::open_encrypted(const std::shared_ptr<ChannelCore>& channel, Event& event) {
+  if (channel->refreshing_key) {
+    // Every event that comes while the key is refreshed waits for it, in order.
+    if (channel->awaiting_key.size() < kMaxAwaitingKey) {
+      channel->awaiting_key.push_back(std::move(event));
+    } else {
+      report(Error{ErrorCode::queue_overflow,
+                   "dropped an event on " + channel->name() +
+                       ": too many events waiting for a fresh decryption key",
+                   0, channel->name()});
+    }
+    return false;
+  }
   std::string error;
-  auto plain = decrypt_event(event.data, channel.shared_secret, error);
+  auto plain = decrypt_event(event.data, channel->shared_secret, error);
   if (plain) {
     event.data = std::move(*plain);
-    channel.reauthorised_for_decrypt = false;  // the key works: a later failure may refresh again
+    channel->key_refreshed = false;  // the key works: a later failure may refresh again
     return true;
   }
-  auto self = find(channel.name());
-  if (!channel.reauthorised_for_decrypt && self.get() == &channel) {
+  if (!channel->key_refreshed) {
     // The key may have rotated: fetch a fresh one once and try again (as pusher-js does).
-    channel.reauthorised_for_decrypt = true;
-    channel.awaiting_key.push_back(std::move(event));
-    authorise(self, true);
+    channel->refreshing_key = true;
+    channel->awaiting_key.push_back(std::move(event));
+    authorise(channel, true);
     return false;
   }
   report(Error{ErrorCode::malformed_message,
-               "dropped an event on " + channel.name() + " that could not be decrypted: " + error, 0,
-               channel.name()});
+               "dropped an event on " + channel->name() + " that could not be decrypted: " + error, 0,
+               channel->name()});
   return false;
+}
+
+void ManagerCore::on_fresh_key(const std::shared_ptr<ChannelCore>& channel,
+                               const AuthResult& result) {
+  channel->refreshing_key = false;
+  channel->key_refreshed = true;  // one refresh per failure: a key that still fails is final
+  if (!result.error && !result.shared_secret.empty()) channel->shared_secret = result.shared_secret;
+  std::deque<Event> held;
+  held.swap(channel->awaiting_key);
+  for (Event& e : held) {
+    if (live(channel->name()) != channel) return;  // left inside a callback
+    if (!open_encrypted(channel, e)) continue;
+    deliver(channel, std::move(e));
+  }
 }
 
 }  // namespace pusher::detail

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -127,8 +128,36 @@ void EventLoop::run_tasks() {
     std::lock_guard<std::mutex> lock(mutex_);
     batch.swap(posted_);
   }
-  // Run outside the lock (style.md §7): a task may post more work.
-  for (auto& task : batch) task();
+  // Run outside the lock: a task may post more work.
+  for (auto& task : batch) run_one(task);
+}
+
+void EventLoop::run_one(Task& task) noexcept {
+  // The last line of defence: the layers above catch and report their own exceptions, so one
+  // that still gets here is logged and dropped rather than ending the process.
+  try {
+    task();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pusher: an exception escaped a loop task: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "pusher: an exception escaped a loop task\n");
+  }
+}
+
+void EventLoop::drive_from_this_thread() noexcept { loop_thread_ = std::this_thread::get_id(); }
+
+std::size_t EventLoop::run_posted() {
+  std::size_t ran = 0;
+  while (true) {
+    std::vector<Task> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch.swap(posted_);
+    }
+    if (batch.empty()) return ran;
+    for (auto& task : batch) run_one(task);
+    ran += batch.size();
+  }
 }
 
 EventLoop::TimerId EventLoop::add_timer(Clock::duration delay, Task task) {
@@ -149,7 +178,7 @@ void EventLoop::run_due_timers() {
     if (it == timers_.end()) continue;  // cancelled
     Task task = std::move(it->second);
     timers_.erase(it);
-    task();
+    run_one(task);
   }
 }
 
@@ -265,11 +294,20 @@ int EventLoop::on_curl_timer(CURLM*, long timeout_ms, void* self) {
   return 0;
 }
 
-LoopThread::LoopThread() : loop_(std::make_unique<EventLoop>()) {
-  thread_ = std::thread([this] { loop_->run(); });
+LoopThread::LoopThread() : loop_(std::make_shared<EventLoop>()) {
+  // The thread holds the loop too: a LoopThread destroyed on its own thread (a Manager
+  // destroyed from its own callback) detaches, and the loop lives until run() returns.
+  thread_ = std::thread([loop = loop_] { loop->run(); });
 }
 
-LoopThread::~LoopThread() { stop_and_join(); }
+LoopThread::~LoopThread() {
+  if (thread_.joinable() && thread_.get_id() == std::this_thread::get_id()) {
+    loop_->stop();
+    thread_.detach();
+    return;
+  }
+  stop_and_join();
+}
 
 void LoopThread::stop_and_join() {
   if (!thread_.joinable()) return;

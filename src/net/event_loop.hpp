@@ -49,6 +49,12 @@ class EventLoop final : public Scheduler {
   /// True when called from inside run().
   bool in_loop_thread() const noexcept;
 
+  /// For a loop driven by hand (the deterministic simulator): makes the calling thread the
+  /// loop thread without run(); run_posted() then runs what was posted, and nothing else.
+  void drive_from_this_thread() noexcept;
+  /// Runs posted tasks (and those they post) until none is left; returns how many ran.
+  std::size_t run_posted();
+
   /// Calls `task` once after `delay`. Returns an id for cancel_timer.
   TimerId add_timer(Clock::duration delay, Task task) override;
   /// Forgets a timer; harmless if it already ran or was cancelled.
@@ -94,6 +100,7 @@ class EventLoop final : public Scheduler {
   void curl_action(int fd, int bitmask);
   void collect_finished_transfers();
   void run_tasks();
+  static void run_one(Task& task) noexcept;
   void run_due_timers();
   int next_timeout_ms();
 
@@ -126,7 +133,7 @@ class LoopThread {
   void stop_and_join();
 
  private:
-  std::unique_ptr<EventLoop> loop_;
+  std::shared_ptr<EventLoop> loop_;
   std::thread thread_;
 };
 

@@ -66,6 +66,8 @@ class Transport {
   /// Drops the connection now, without a closing handshake (a dead peer would never answer);
   /// on_close runs before this returns, with `error`.
   virtual void abort(Error error) = 0;
+  /// Bytes accepted by send_text that the peer has not taken yet.
+  virtual std::size_t queued_bytes() const noexcept = 0;
 };
 
 /// An RFC 6455 client over a libcurl CONNECT_ONLY handle: libcurl does DNS, TCP, proxies and
@@ -95,7 +97,7 @@ class WebSocket final : public Transport, private IoHandler, private ws::FrameSi
 
   State state() const noexcept { return state_; }
   /// Bytes waiting for the socket to take them.
-  std::size_t queued_bytes() const noexcept { return out_.size() - out_offset_; }
+  std::size_t queued_bytes() const noexcept override { return out_.size() - out_offset_; }
 
  private:
   // IoHandler

@@ -19,6 +19,11 @@ constexpr auto kErrorExplainsClose = std::chrono::seconds(3);
 // Pusher's code for "pong reply not received": a pong timeout reconnects at once.
 constexpr int kPongTimeoutCode = 4201;
 constexpr std::size_t kMaxPingsInFlight = 8;
+// Past this much unsent data a server's ping goes unanswered (RFC 6455 §5.5.3 lets a pong be
+// skipped): a server that pings but never reads must not grow our write buffer.
+constexpr std::size_t kPongBacklog = 64 * 1024;
+// A close 1009 from the server: what we sent was over its limit (RFC 6455 §7.4.1).
+constexpr int kCloseTooBig = 1009;
 
 std::string normalised_path(std::string path) {
   while (!path.empty() && path.back() == '/') path.pop_back();
@@ -61,7 +66,7 @@ Service::Service(net::Scheduler& scheduler, TransportFactory make_transport,
 
 Service::~Service() {
   for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
-                      &unavailable_timer_}) {
+                      &unavailable_timer_, &stable_timer_, &backlog_timer_}) {
     cancel(*timer);
   }
   transport_.reset();  // drops the connection without callbacks
@@ -116,11 +121,20 @@ void Service::connect() {
 void Service::disconnect() {
   stopping_ = true;
   for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
-                      &unavailable_timer_}) {
+                      &unavailable_timer_, &stable_timer_, &backlog_timer_}) {
     cancel(*timer);
   }
   if (transport_active_) transport_->close(1000, "");
   if (state_ != ConnectionState::initialized) set_state(ConnectionState::disconnected);
+}
+
+void Service::disconnect_then(std::function<void()> closed) {
+  disconnect();
+  if (!transport_active_) {
+    closed();
+    return;
+  }
+  on_closed_ = std::move(closed);
 }
 
 void Service::start_attempt() {
@@ -169,7 +183,9 @@ void Service::on_text(std::string_view message) {
   if (auto* established = std::get_if<protocol::ConnectionEstablished>(&inbound)) {
     on_established(*established);
   } else if (std::holds_alternative<protocol::Ping>(inbound)) {
-    send_now(protocol::encode_pong());
+    if (transport_active_ && transport_->queued_bytes() <= kPongBacklog) {
+      send_now(protocol::encode_pong());
+    }
   } else if (std::holds_alternative<protocol::Pong>(inbound)) {
     // Pongs come back in the order of the pings: the oldest one in flight is answered.
     if (!pings_in_flight_.empty()) {
@@ -200,7 +216,6 @@ void Service::on_established(const protocol::ConnectionEstablished& established)
   socket_id_ = established.socket_id;
   if (ever_connected_) ++stats_.reconnects;
   ever_connected_ = true;
-  attempts_ = 0;
   connected_at_ = scheduler_.now();
   // The server's activity_timeout wins when it is lower (protocol.md §1.8).
   activity_timeout_ = options_.activity_timeout;
@@ -214,11 +229,25 @@ void Service::on_established(const protocol::ConnectionEstablished& established)
   if (state_ != ConnectionState::connected) return;
   flush_queue();
   arm_activity_timer(activity_timeout_);
+  // The attempt count resets only once the connection has stayed up for an activity timeout:
+  // a server that accepts and then closes at once must not get a reconnect loop with no delay.
+  cancel(stable_timer_);
+  stable_timer_ = scheduler_.add_timer(activity_timeout_.count() > 0 ? activity_timeout_
+                                                                     : options_.activity_timeout,
+                                       [this] {
+                                         stable_timer_ = 0;
+                                         attempts_ = 0;
+                                       });
 }
 
 void Service::on_server_error(const protocol::ServerError& error, protocol::Inbound& inbound) {
-  recent_error_code_ = error.code;
-  recent_error_at_ = scheduler_.now();
+  // Remembered to explain a code-less close that follows. Not a 4009 once connected: Reverb's
+  // channel-less 4009 refuses one subscription and keeps the connection, and a network drop
+  // soon after must not read as "refused, never reconnect".
+  if (!handshake_done_ || error.code != 4009) {
+    recent_error_code_ = error.code;
+    recent_error_at_ = scheduler_.now();
+  }
   if (!handshake_done_) {
     // Before the handshake a pusher:error decides like a close code: Reverb sends 4004 and
     // 4009 as messages and leaves the socket open (protocol.md §1.4, §4).
@@ -240,12 +269,26 @@ void Service::on_close(const net::CloseEvent& event) {
   cancel(handshake_timer_);
   cancel(activity_timer_);
   cancel(pong_timer_);
+  cancel(stable_timer_);
+  cancel(backlog_timer_);
   pings_in_flight_.clear();
   if (was_connected) {
     stats_.time_connected += duration_cast<milliseconds>(scheduler_.now() - connected_at_);
   }
+  if (on_closed_) {
+    auto closed = std::move(on_closed_);
+    on_closed_ = nullptr;
+    closed();
+  }
   if (stopping_) return;
-  if (event.error) listener_.on_error(event.error);
+  if (event.code == kCloseTooBig && event.sent_code == 0) {
+    listener_.on_error(Error{ErrorCode::message_too_large,
+                             "the server closed with 1009: a message we sent was over its size "
+                             "limit (Reverb's is 10,000 bytes; see Options::max_client_event_size)",
+                             kCloseTooBig, {}});
+  } else if (event.error) {
+    listener_.on_error(event.error);
+  }
   if (stopping_) return;
   bool recent = recent_error_code_ != 0 && scheduler_.now() - recent_error_at_ <= kErrorExplainsClose;
   int code = effective_close_code(event.code, recent ? recent_error_code_ : 0);
@@ -333,8 +376,11 @@ void Service::on_pong_timeout() {
 }
 
 bool Service::send(std::string message, const std::string& what) {
-  if (state_ == ConnectionState::connected && handshake_done_ && queue_.empty()) {
-    return send_now(message);
+  // A connection that is going away refuses the write: the message then waits for the next
+  // one like any other, rather than vanishing between the drop and its on_close.
+  if (state_ == ConnectionState::connected && handshake_done_ && queue_.empty() &&
+      send_now(message)) {
+    return true;
   }
   if (queue_.size() >= options_.outbound_queue_limit) {
     report(ErrorCode::queue_overflow, "the outbound queue is full (" +
@@ -347,11 +393,28 @@ bool Service::send(std::string message, const std::string& what) {
 }
 
 bool Service::send_now(const std::string& message) {
-  if (!transport_active_ || !handshake_done_) return false;
+  if (!transport_active_ || !handshake_done_ || backlog_timer_ != 0) return false;
+  if (transport_->queued_bytes() + message.size() > options_.write_buffer_limit) {
+    fail_write_backlog();
+    return false;
+  }
   if (!transport_->send_text(message)) return false;
   ++stats_.messages_out;
   stats_.bytes_out += message.size();
   return true;
+}
+
+void Service::fail_write_backlog() {
+  // Dropped from a timer, not here: send_now runs inside loops over channels and the queue.
+  std::size_t backlog = transport_->queued_bytes();
+  backlog_timer_ = scheduler_.add_timer(milliseconds(0), [this, backlog] {
+    backlog_timer_ = 0;
+    if (!transport_active_) return;
+    transport_->abort(Error{ErrorCode::io_error,
+                            "the server is not reading: " + std::to_string(backlog) +
+                                " bytes unsent, over Options::write_buffer_limit",
+                            0, {}});
+  });
 }
 
 void Service::flush_queue() {

@@ -64,6 +64,9 @@ class Service final : private net::WebSocketListener {
   void connect();
   /// Closes with 1000 and stops reconnecting, always.
   void disconnect();
+  /// disconnect(), then calls `closed` once the connection has ended (at once when there is
+  /// none). Destroying the Service drops a `closed` not yet called.
+  void disconnect_then(std::function<void()> closed);
   /// Sends now when connected, else queues (in order) until the next handshake. Returns false
   /// and reports queue_overflow when the queue is full. `what` names it in that error.
   bool send(std::string message, const std::string& what);
@@ -96,6 +99,7 @@ class Service final : private net::WebSocketListener {
   void on_activity_timeout();
   void on_pong_timeout();
   void flush_queue();
+  void fail_write_backlog();
   void report(ErrorCode code, std::string message, int server_code = 0);
   void cancel(net::Scheduler::TimerId& timer) noexcept;
   net::WebSocketOptions transport_options(std::size_t endpoint) const;
@@ -128,6 +132,9 @@ class Service final : private net::WebSocketListener {
   net::Scheduler::TimerId pong_timer_ = 0;
   net::Scheduler::TimerId reconnect_timer_ = 0;
   net::Scheduler::TimerId unavailable_timer_ = 0;
+  net::Scheduler::TimerId stable_timer_ = 0;       // up this long: the attempt count resets
+  net::Scheduler::TimerId backlog_timer_ = 0;      // drops a connection whose peer stopped reading
+  std::function<void()> on_closed_;
   std::deque<net::Scheduler::Clock::time_point> pings_in_flight_;  // for the round trip
   net::Scheduler::Clock::time_point connected_at_{};
   net::Scheduler::Clock::time_point last_activity_{};

@@ -17,6 +17,7 @@ struct FakeServerSide {
   detail::net::WebSocketListener* listener = nullptr;
   bool open = false;
   bool connecting = false;
+  std::size_t unread_bytes = 0;                        // what the fake server "has not read"
 
   // --- playing the server ---
   void accept() {
@@ -75,6 +76,7 @@ class FakeTransport final : public detail::net::Transport {
       side_.listener->on_close(e);
     }
   }
+  std::size_t queued_bytes() const noexcept override { return side_.unread_bytes; }
   void abort(Error error) override {
     if (!side_.open && !side_.connecting) return;
     side_.open = side_.connecting = false;

@@ -344,3 +344,93 @@ TEST_CASE("private-encrypted: events are decrypted with the shared secret; a sta
   CHECK(h.has_error(ErrorCode::malformed_message));
 }
 #endif
+
+// ---- the caller's contract: regressions, one per break once seen ---------------------------
+
+TEST_CASE("regression: a channel-less 4009 fails only a channel whose subscribe went out") {
+  pusher::Options o;
+  auto scripted = std::make_shared<ScriptedAuthorizer>();
+  o.authorizer = scripted;
+  Harness h(o);
+  auto a = h.core->subscribe("private-a");  // its authorizer never answers: nothing goes out
+  h.connect();
+  h.server_says(R"({"event":"pusher:error","data":"{\"code\":4009,\"message\":\"Connection is unauthorized\"}"})");
+  h.settle();
+  CHECK_FALSE(h.has_error(ErrorCode::subscription_failed));
+  CHECK(h.has_error(ErrorCode::server_error));
+}
+
+TEST_CASE("regression: an unsolicited pusher:signin_success subscribes nothing") {
+  Harness h(with_secret());
+  h.connect();
+  h.server_says(R"({"event":"pusher:signin_success","data":{"user_data":"{\"id\":\"intruder\"}"}})");
+  h.settle();
+  for (const auto& s : h.sent()) CHECK(s.find("#server-to-user-") == std::string::npos);
+  CHECK(h.core->find("#server-to-user-intruder").get() == nullptr);
+}
+
+TEST_CASE("regression: presence members are capped by Options::max_presence_members") {
+  pusher::Options o = with_secret();
+  o.max_presence_members = 2;
+  Harness h(o);
+  auto p = h.core->subscribe("presence-room");
+  h.connect();
+  h.server_says(R"({"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"count\":1,\"ids\":[\"10\"],\"hash\":{\"10\":{}}}}"})");
+  for (int i = 0; i < 5; ++i) {
+    h.server_says(R"({"event":"pusher_internal:member_added","channel":"presence-room","data":"{\"user_id\":\"u)" +
+                  std::to_string(i) + R"(\"}"})");
+  }
+  h.settle();
+  CHECK(p->member_count() == 2);
+  CHECK(h.has_error(ErrorCode::queue_overflow));
+}
+
+TEST_CASE("regression: an auth answer whose channel_data is not JSON with a user_id fails, not sent") {
+  pusher::Options o;
+  o.authorizer = pusher::make_secret_authorizer("app-key", "secret", [](const pusher::AuthRequest&) {
+    return std::string("{\"user_id\":\"\xff\"}");
+  });
+  Harness h(o);
+  auto p = h.core->subscribe("presence-room");
+  h.connect();
+  h.settle();
+  for (const auto& s : h.sent()) CHECK(s.find("presence-room") == std::string::npos);
+  CHECK(h.has_error(ErrorCode::auth_failed));
+}
+
+TEST_CASE("regression: client events queued on a channel that is left are reported, one by one") {
+  Harness h(with_secret());
+  pusher::Channel ch(h.core->subscribe("private-room"));
+  h.connect();  // subscribe goes out; no answer yet, so triggers wait
+  ch.trigger("client-one", "{}");
+  ch.trigger("client-two", "{}");
+  h.settle();
+  h.core->unsubscribe("private-room");
+  h.settle();
+  int rejected = 0;
+  h.on_loop([&] {
+    for (auto& e : h.errors) rejected += e.code == ErrorCode::client_event_rejected ? 1 : 0;
+  });
+  CHECK(rejected == 2);
+  SUBCASE("and a trigger on the stale handle is reported too") {
+    ch.trigger("client-three", "{}");
+    h.settle();
+    bool named = false;
+    h.on_loop([&] {
+      for (auto& e : h.errors) named = named || e.message.find("client-three") != std::string::npos;
+    });
+    CHECK(named);
+  }
+}
+
+TEST_CASE("regression: outbound client events are checked at the call: size and UTF-8") {
+  Harness h(with_secret());
+  pusher::Channel ch(h.core->subscribe("private-room"));
+  // A lone surrogate escape: RapidJSON would write it as bytes that are not UTF-8.
+  CHECK_THROWS_AS(ch.trigger("client-x", R"({"t":"\udc00"})"), std::invalid_argument);
+  CHECK_THROWS_AS(ch.trigger("client-x", "{\"t\":\"\xff\"}"), std::invalid_argument);
+  // 12 KB: over Reverb's 10,000-byte limit, which closes with 1009.
+  CHECK_THROWS_AS(ch.whisper("typing", "{\"t\":\"" + std::string(12000, 'x') + "\"}"),
+                  std::invalid_argument);
+  CHECK_NOTHROW(ch.whisper("typing", "{\"t\":\"" + std::string(9000, 'x') + "\"}"));
+}

@@ -4,8 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fake_transport.hpp"
@@ -120,10 +123,27 @@ TEST_CASE("subscribe after connect sends at once; an invalid name throws") {
   CHECK_THROWS_AS(h.core->subscribe("#server-to-user-1"), std::invalid_argument);
 }
 
+TEST_CASE("subscribe then unsubscribe before the loop ran sends nothing") {
+  Harness h;
+  h.connect();
+  std::shared_ptr<pusher::detail::ChannelCore> channel;
+  h.on_loop([&] {  // both calls made before the loop runs either task
+    channel = h.core->subscribe("chat");
+    h.core->unsubscribe("chat");
+  });
+  h.on_loop([] {});
+  CHECK(h.count_sent("pusher:subscribe") == 0);
+  CHECK(h.count_sent("pusher:unsubscribe") == 0);
+  CHECK(channel->stale.load());
+  CHECK(h.core->find("chat").get() == nullptr);
+}
+
 TEST_CASE("unsubscribe while pending waits for the subscription, then unsubscribes") {
   Harness h;
   h.connect();
   auto channel = h.core->subscribe("chat");
+  h.on_loop([] {});
+  CHECK(h.count_sent(R"({"event":"pusher:subscribe","data":{"channel":"chat"}})") == 1);
   h.core->unsubscribe("chat");
   h.on_loop([] {});
   CHECK(h.count_sent("pusher:unsubscribe") == 0);
@@ -142,17 +162,46 @@ TEST_CASE("unsubscribe while pending waits for the subscription, then unsubscrib
   }
 }
 
-TEST_CASE("subscribing again while an unsubscribe is pending reinstates the same channel") {
+TEST_CASE("subscribing again while an unsubscribe is pending takes over the request") {
   Harness h;
   h.connect();
   auto channel = h.core->subscribe("chat");
+  h.on_loop([] {});
   h.core->unsubscribe("chat");
   auto again = h.core->subscribe("chat");
-  CHECK(again.get() == channel.get());
+  CHECK(again.get() != channel.get());
+  CHECK(channel->stale.load());
   h.succeed("chat");
   CHECK(h.count_sent("pusher:unsubscribe") == 0);
-  CHECK(channel->subscribed.load());
+  CHECK(again->subscribed.load());
+  CHECK_FALSE(channel->subscribed.load());
   CHECK(h.count_sent(R"({"event":"pusher:subscribe","data":{"channel":"chat"}})") == 1);
+}
+
+TEST_CASE("regression: leave and rejoin a subscribed channel, then bind on the new handle") {
+  // Once the rejoin got the old handle, which the unsubscribe then dropped from the registry:
+  // the new binding never saw an event.
+  Harness h;
+  h.connect();
+  auto first = pusher::Channel(h.core->subscribe("room"));
+  h.succeed("room");
+  h.core->unsubscribe("room");
+  auto second = pusher::Channel(h.core->subscribe("room"));
+  std::vector<Event> seen;
+  auto binding = second.bind("ev", [&seen](const Event& e) { seen.push_back(e); });
+  h.on_loop([] {});
+  h.succeed("room");
+  h.event("room", "ev", "\"1\"");
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].data == "1");
+  CHECK(second.subscribed());
+  SUBCASE("the old handle is stale: bind and trigger on it are reported") {
+    auto stale = first.bind("ev", [](const Event&) {});
+    CHECK_FALSE(stale.active());
+    h.on_loop([] {});
+    REQUIRE_FALSE(h.errors.empty());
+    CHECK(h.errors.back().code == ErrorCode::stale_channel);
+  }
 }
 
 TEST_CASE("unsubscribing a subscribed channel sends pusher:unsubscribe and drops its handlers") {
@@ -298,7 +347,9 @@ TEST_CASE("history capacity is configurable and notices are not history") {
 }
 
 TEST_CASE("soketi's subscription_error becomes a channel event and an error") {
-  Harness h;
+  pusher::Options o = Harness::base_options();
+  o.authorizer = pusher::make_secret_authorizer("app-key", "app-secret");
+  Harness h(o);
   auto channel = h.core->subscribe("private-x");
   h.connect();
   std::vector<Event> seen;
@@ -338,4 +389,96 @@ TEST_CASE("unknown pusher events are ignored") {
   for (int i = 0; i < 1000; ++i) h.server_says(R"({"event":"pusher:delta","data":{}})");
   CHECK(seen.empty());
   CHECK(h.errors.empty());
+}
+
+// ---- the caller's contract: regressions, one per break once seen ---------------------------
+
+TEST_CASE("regression: a host with a trailing newline is refused at construction") {
+  pusher::Options o = Harness::base_options();
+  o.host = "127.0.0.1\n";  // read from a config file: once it ended in std::terminate
+  CHECK_THROWS_AS(pusher::Manager{o}, std::invalid_argument);
+  o = Harness::base_options();
+  o.key = "app key";
+  CHECK_THROWS_AS(pusher::Manager{o}, std::invalid_argument);
+  o = Harness::base_options();
+  o.port = 70000;
+  CHECK_THROWS_AS(pusher::Manager{o}, std::invalid_argument);
+  o = Harness::base_options();
+  o.connect_timeout = 0ms;
+  CHECK_THROWS_AS(pusher::Manager{o}, std::invalid_argument);
+  o = Harness::base_options();
+  o.auth.headers = {{"X-Token", "abc\r\nEvil: 1"}};
+  CHECK_THROWS_AS(pusher::Manager{o}, std::invalid_argument);
+}
+
+TEST_CASE("regression: the history keeps to its byte budget") {
+  pusher::Options o = Harness::base_options();
+  o.history_max_bytes = 1000;
+  Harness h(o);
+  h.core->subscribe("c");
+  h.connect();
+  h.succeed("c");
+  for (int i = 0; i < 10; ++i) h.event("c", "e", "\"" + std::string(300, 'x') + "\"");
+  h.event("c", "huge", "\"" + std::string(5000, 'x') + "\"");
+  auto history = h.core->history();
+  CHECK(h.core->history_bytes() <= 1000);
+  REQUIRE_FALSE(history.empty());
+  CHECK(history.back().name == "e");  // one event over the budget on its own is not kept
+}
+
+TEST_CASE("regression: a server that pings but never reads cannot grow the write buffer") {
+  pusher::Options o = Harness::base_options();
+  o.write_buffer_limit = 20000;
+  Harness h(o);
+  h.connect();
+  int pongs_before = h.count_sent("pusher:pong");
+  h.on_loop([&] { h.server.unread_bytes = 70 * 1024; });  // the server stopped reading
+  h.server_says(R"({"event":"pusher:ping","data":{}})");
+  CHECK(h.count_sent("pusher:pong") == pongs_before);  // skipped past the 64 KiB backlog
+  h.on_loop([&] { h.server.unread_bytes = 19990; });
+  h.core->subscribe("news");
+  h.on_loop([&] { h.clock.run_due(); });
+  bool failed = false;
+  h.on_loop([&] {
+    for (auto& e : h.errors) failed = failed || e.code == ErrorCode::io_error;
+  });
+  CHECK(failed);
+  CHECK(h.core->state() == pusher::ConnectionState::connecting);
+}
+
+TEST_CASE("regression: Manager B destroyed inside a state callback of Manager A on one SharedLoop") {
+  auto shared = std::make_shared<pusher::SharedLoop>();
+  pusher::Options o = Harness::base_options();
+  o.port = 1;  // nothing listens: each attempt fails fast on loopback
+  o.loop = shared;
+  auto a = std::make_unique<pusher::Manager>(o);
+  auto b = std::make_unique<pusher::Manager>(o);
+  std::promise<void> done;
+  auto binding = a->on_state_change([&](const pusher::StateChange&) {
+    if (!b) return;
+    b.reset();  // once a segmentation fault
+    done.set_value();
+  });
+  b->connect();
+  a->connect();
+  CHECK(done.get_future().wait_for(10s) == std::future_status::ready);
+  binding.unbind();
+  a.reset();
+}
+
+TEST_CASE("a Manager destroyed from its own callback finishes after the callback returns") {
+  pusher::Options o = Harness::base_options();
+  o.port = 1;
+  auto m = std::make_unique<pusher::Manager>(o);
+  std::promise<void> done;
+  std::atomic<int> calls{0};
+  auto binding = m->on_state_change([&](const pusher::StateChange&) {
+    if (calls++ != 0) return;
+    m.reset();  // the destructor cannot join its own thread: it closes and defers the rest
+    done.set_value();
+  });
+  binding.release();
+  m->connect();
+  CHECK(done.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(calls.load() == 1);  // the "disconnected" change came after the destructor: not reported
 }

@@ -251,7 +251,7 @@ TEST_CASE("a pusher:error before the handshake decides like a close code (socket
   }
 }
 
-TEST_CASE("backoff grows with failed attempts and resets after a success") {
+TEST_CASE("backoff grows with failed attempts and resets once a connection stays up") {
   Fixture f;
   f.unit = 0.999;
   f.service->connect();
@@ -265,8 +265,33 @@ TEST_CASE("backoff grows with failed attempts and resets after a success") {
                                         29970, 29970});
   f.server.establish();
   CHECK(f.service->state() == ConnectionState::connected);
-  f.server.drop(1006);
-  CHECK(f.recorder.delays.back() == 999ms);
+  SUBCASE("a drop soon after the handshake keeps counting") {
+    f.clock.advance(5s);
+    f.server.drop(1006);
+    CHECK(f.recorder.delays.back() == 29970ms);
+  }
+  SUBCASE("up for an activity timeout: the count starts again") {
+    f.clock.advance(120s);
+    f.server.drop(1006);
+    CHECK(f.recorder.delays.back() == 999ms);
+  }
+}
+
+TEST_CASE("regression: a server that closes with 4200 right after the handshake gets no 0 ms loop") {
+  // Once the count reset on every connection_established, and 4200's "at once" held forever:
+  // tens of thousands of connections in ten seconds.
+  Fixture f;
+  f.unit = 0.5;
+  f.service->connect();
+  int connects = 0;
+  auto start = f.clock.now();
+  while (f.clock.now() - start < 10s && connects < 1000) {
+    f.server.establish();
+    ++connects;
+    f.server.drop(4200);
+    f.clock.advance(f.recorder.delays.back() + 1ms);
+  }
+  CHECK(connects < 30);
 }
 
 TEST_CASE("unavailable after the unavailable timeout of failing; connected again later") {
@@ -427,4 +452,29 @@ TEST_CASE("stats count messages, bytes and reconnects") {
   CHECK(s.bytes_out == 5);
   CHECK(s.reconnects == 1);
   CHECK(s.time_connected == 3000ms);
+}
+
+TEST_CASE("regression: a TCP drop soon after Reverb's channel-less 4009 reconnects") {
+  // Found by the simulator (seed 7, reverb): the 4009 that refused one subscription was taken
+  // for the reason of a drop a moment later, and the client stopped reconnecting for good.
+  Fixture f;
+  f.service->connect();
+  f.server.establish();
+  f.server.message(R"({"event":"pusher:error","data":"{\"code\":4009,\"message\":\"Connection is unauthorized\"}"})");
+  f.clock.advance(100ms);
+  f.server.drop(1006);
+  CHECK(f.service->state() == ConnectionState::connecting);
+  CHECK_FALSE(f.recorder.delays.empty());
+}
+
+TEST_CASE("regression: a close 1009 from the server is message_too_large, and reconnects") {
+  // Reverb closes with 1009 past 10,000 bytes: the error must say so, not just "closed".
+  Fixture f;
+  f.service->connect();
+  f.server.establish();
+  f.server.drop(1009);
+  REQUIRE_FALSE(f.recorder.errors.empty());
+  CHECK(f.recorder.errors.back().code == ErrorCode::message_too_large);
+  CHECK(f.recorder.errors.back().server_code == 1009);
+  CHECK(f.service->state() == ConnectionState::connecting);
 }
