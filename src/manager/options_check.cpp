@@ -83,7 +83,7 @@ void validate_options(const Options& o) {
   if (o.reconnect.max_delay < o.reconnect.initial_delay) {
     bad("reconnect.max_delay", "must be at least reconnect.initial_delay");
   }
-  if (o.max_message_size < 1024) bad("max_message_size", "must be at least 1024 bytes");
+  if (o.max_message_size < 128) bad("max_message_size", "must be at least 128 bytes");
   if (o.max_client_event_size < 64) bad("max_client_event_size", "must be at least 64 bytes");
   if (o.write_buffer_limit < o.max_client_event_size) {
     bad("write_buffer_limit", "must be at least max_client_event_size");
