@@ -343,6 +343,39 @@ TEST_CASE("private-encrypted: events are decrypted with the shared secret; a sta
   CHECK(data == std::vector<std::string>{R"({"n":1})", R"({"n":2})"});
   CHECK(h.has_error(ErrorCode::malformed_message));
 }
+
+TEST_CASE("regression: every event that comes during a key refresh waits for the fresh key, in order") {
+  // Once only the first undecryptable event was held and the ones after it were dropped.
+  REQUIRE(sodium_init() >= 0);
+  unsigned char old_key[32], new_key[32];
+  randombytes_buf(old_key, sizeof old_key);
+  randombytes_buf(new_key, sizeof new_key);
+  auto authorizer = std::make_shared<ScriptedAuthorizer>();
+  pusher::Options o;
+  o.authorizer = authorizer;
+  Harness h(o);
+  h.core->subscribe("private-encrypted-x");
+  h.connect();
+  authorizer->callbacks.at(0)(pusher::AuthResult{"app-key:sig", "", b64(old_key, 32), "", {}});
+  h.settle();
+  h.server_says(R"({"event":"pusher_internal:subscription_succeeded","channel":"private-encrypted-x"})");
+  for (int n = 1; n <= 4; ++n) {  // all under the rotated key, before the refresh answers
+    h.server_says(R"({"event":"secret","channel":"private-encrypted-x","data":")" +
+                  sealed("{\"n\":" + std::to_string(n) + "}", new_key) + "\"}");
+  }
+  h.settle();
+  REQUIRE(authorizer->callbacks.size() == 2);  // one refresh for all of them
+  authorizer->callbacks[1](pusher::AuthResult{"app-key:sig", "", b64(new_key, 32), "", {}});
+  h.settle();
+  std::vector<std::string> data;
+  h.on_loop([&] {
+    for (auto& e : h.seen) {
+      if (e.name == "secret") data.push_back(e.data);
+    }
+  });
+  CHECK(data == std::vector<std::string>{R"({"n":1})", R"({"n":2})", R"({"n":3})", R"({"n":4})"});
+  CHECK_FALSE(h.has_error(ErrorCode::malformed_message));
+}
 #endif
 
 // ---- the caller's contract: regressions, one per break once seen ---------------------------

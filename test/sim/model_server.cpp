@@ -2,11 +2,16 @@
 
 #include <pusher/auth.hpp>
 
+#include <cstring>
 #include <utility>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#if PUSHER_HAVE_SODIUM
+#include <sodium.h>
+#endif
 
 #include "manager/json_text.hpp"
 #include "ws/utf8.hpp"
@@ -320,13 +325,70 @@ void ModelServer::client_event(Conn& c, const std::string& frame, const std::str
   }
 }
 
+#if PUSHER_HAVE_SODIUM
+namespace {
+
+// The channel key, made from the channel name and a generation so that a run is the same
+// every time (Pusher derives it from the master key and the channel name).
+std::string channel_key(const std::string& channel, int generation) {
+  std::string material = channel + "#" + std::to_string(generation);
+  std::string key(crypto_secretbox_KEYBYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(),
+                     reinterpret_cast<const unsigned char*>(material.data()), material.size(),
+                     nullptr, 0);
+  return key;
+}
+
+std::string base64(const std::string& bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+// `{"ciphertext":..,"nonce":..}` (NaCl secretbox), as pusher-js expects an encrypted event.
+std::string seal(const std::string& plain, const std::string& key, std::uint64_t seq) {
+  std::string nonce(crypto_secretbox_NONCEBYTES, '\0');
+  for (std::size_t i = 0; i < 8; ++i) nonce[i] = static_cast<char>((seq >> (8 * i)) & 0xff);
+  std::string box(plain.size() + crypto_secretbox_MACBYTES, '\0');
+  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(box.data()),
+                        reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+                        reinterpret_cast<const unsigned char*>(nonce.data()),
+                        reinterpret_cast<const unsigned char*>(key.data()));
+  return "{\"ciphertext\":\"" + base64(box) + "\",\"nonce\":\"" + base64(nonce) + "\"}";
+}
+
+}  // namespace
+#endif
+
+std::string ModelServer::shared_secret(const std::string& channel) {
+#if PUSHER_HAVE_SODIUM
+  return base64(channel_key(channel, key_generation_[channel]));
+#else
+  (void)channel;
+  return {};
+#endif
+}
+
+void ModelServer::rotate_key(const std::string& channel) { ++key_generation_[channel]; }
+
 std::uint64_t ModelServer::publish(const std::string& channel, const std::string& event) {
   std::uint64_t seq = next_seq_++;
-  std::string payload = "{\\\"seq\\\":" + std::to_string(seq) + ",\\\"pad\\\":\\\"" +
-                        std::string(seq % 7 * 40, 'x') + "\\\"}";
+  std::string plain = "{\"seq\":" + std::to_string(seq) + ",\"pad\":\"" +
+                      std::string(seq % 7 * 40, 'x') + "\"}";
+  bool sealed = false;
+#if PUSHER_HAVE_SODIUM
+  if (channel.rfind("private-encrypted-", 0) == 0) {
+    plain = seal(plain, channel_key(channel, key_generation_[channel]), seq);
+    sealed = true;
+  }
+#endif
   for (Conn* c : subscribers(channel)) {
-    send(*c, "{\"event\":" + quoted(event) + ",\"channel\":" + quoted(channel) + ",\"data\":\"" +
-                 payload + "\"}");
+    std::string frame = "{\"event\":" + quoted(event) + ",\"channel\":" + quoted(channel) +
+                        ",\"data\":" + quoted(plain) + "}";
+    if (sealed) sealed_seqs_[frame] = seq;
+    send(*c, std::move(frame));
   }
   return seq;
 }

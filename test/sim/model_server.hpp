@@ -80,8 +80,19 @@ class ModelServer {
   std::map<int, std::deque<detail::net::Scheduler::Clock::time_point>> connect_times;
 
   // --- server actions ---
-  /// A server event on `channel` to every subscriber; returns its sequence number.
+  /// A server event on `channel` to every subscriber; returns its sequence number. On a
+  /// private-encrypted- channel the data is sealed with the channel's current key.
   std::uint64_t publish(const std::string& channel, const std::string& event);
+  /// A private-encrypted- channel's key as its auth answer gives it (base64); "" without
+  /// libsodium.
+  std::string shared_secret(const std::string& channel);
+  /// The channel's key changes (the app's encryption master key was rotated).
+  void rotate_key(const std::string& channel);
+  /// The sequence number inside a sealed frame sent (the checks cannot read ciphertext).
+  std::uint64_t sealed_seq(const std::string& frame) const {
+    auto it = sealed_seqs_.find(frame);
+    return it == sealed_seqs_.end() ? 0 : it->second;
+  }
   void member_join(const std::string& channel, const std::string& user_id);
   void member_leave(const std::string& channel, const std::string& user_id);
   void text_ping(Conn& c);
@@ -141,6 +152,8 @@ class ModelServer {
   std::uint64_t next_conn_ = 1;
   std::uint64_t next_seq_ = 1;
   std::map<std::uint64_t, Conn> conns_;
+  std::map<std::string, int> key_generation_;
+  std::map<std::string, std::uint64_t> sealed_seqs_;
   std::set<SimTransport*> live_transports_;
   std::uint64_t refused_ = 0;
   std::map<std::uint64_t, SimTransport*> pending_refusals_;

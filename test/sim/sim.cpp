@@ -24,8 +24,14 @@ using detail::ManagerCore;
 using Clock = detail::net::Scheduler::Clock;
 
 constexpr int kClients = 3;
+#if PUSHER_HAVE_SODIUM
+const char* const kChannels[] = {"room",         "news",        "private-room",
+                                 "presence-room", "private-desk", "private-encrypted-vault"};
+constexpr int kChannelCount = 6;
+#else
 const char* const kChannels[] = {"room", "news", "private-room", "presence-room", "private-desk"};
 constexpr int kChannelCount = 5;
+#endif
 const char* const kEvents[] = {"ev-a", "ev-b"};
 
 enum Kind {
@@ -36,7 +42,7 @@ enum Kind {
   // server
   s_publish, s_member_join, s_member_leave, s_text_ping, s_ping_flood, s_error, s_error_drop,
   s_drop_tcp, s_stop_reading, s_resume_reading, s_down, s_up, s_auth_mode, s_signin_unsolicited,
-  s_reject_all, s_accept_all,
+  s_reject_all, s_accept_all, s_rotate_key,
   // time
   t_advance,
   k_count
@@ -49,11 +55,11 @@ const char* const kKindNames[] = {
     "server_member_join", "server_member_leave", "server_text_ping", "server_ping_flood",
     "server_error", "server_error_then_drop", "server_drop_tcp", "server_stop_reading",
     "server_resume_reading", "server_down", "server_up", "auth_mode", "server_signin_unsolicited",
-    "server_reject_all", "server_accept_all",
+    "server_reject_all", "server_accept_all", "server_rotate_key",
     "advance"};
 
 const int kWeights[k_count] = {12, 6, 5, 10, 5, 2, 2, 10, 2, 2, 3, 2, 1, 1, 2, 1,
-                               15, 3, 2, 2, 1, 3, 1, 3, 1, 2, 1, 2, 3, 1, 1, 2, 12};
+                               15, 3, 2, 2, 1, 3, 1, 3, 1, 2, 1, 2, 3, 1, 1, 2, 2, 12};
 
 // A channel-less 4009 comes from the server's own signature check (auth_mode garbage): injected
 // at random it would refuse a subscription the server in fact made.
@@ -69,8 +75,8 @@ enum TriggerKind { tr_valid, tr_oversize, tr_bad_utf8, tr_lone_surrogate, tr_pub
 
 class SimAuthorizer final : public Authorizer {
  public:
-  SimAuthorizer(detail::net::Scheduler& clock, const int& mode, int client)
-      : clock_(clock), mode_(mode), client_(client) {}
+  SimAuthorizer(detail::net::Scheduler& clock, ModelServer& server, const int& mode, int client)
+      : clock_(clock), server_(server), mode_(mode), client_(client) {}
   ~SimAuthorizer() override {
     for (auto id : timers_) clock_.cancel_timer(id);
   }
@@ -115,6 +121,9 @@ class SimAuthorizer final : public Authorizer {
       to_sign += ":" + out.channel_data;
     }
     out.auth = sign_auth("app-key", "app-secret", to_sign);
+    if (r.channel_name.rfind("private-encrypted-", 0) == 0) {
+      out.shared_secret = server_.shared_secret(r.channel_name);
+    }
     return out;
   }
   static AuthResult failure(int status) {
@@ -124,6 +133,7 @@ class SimAuthorizer final : public Authorizer {
   }
 
   detail::net::Scheduler& clock_;
+  ModelServer& server_;
   const int& mode_;
   int client_;
   int count_ = 0;
@@ -143,6 +153,7 @@ struct BindingRec {
   bool unbound = false;
   std::uint64_t last_seq = 0;
   std::set<std::uint64_t> seqs;
+  std::set<std::uint64_t> pending;  // encrypted events owed: they may wait for a fresh key
   int destroys = -1;  // -2: itself on its first event; >= 0: that binding on its first event
 };
 
@@ -244,6 +255,7 @@ class World {
   int trigger_count_ = 0;
   // the delivery under way: which bindings must see which sequence number
   std::uint64_t delivering_seq_ = 0;
+  bool delivering_sealed_ = false;
   std::vector<int> expected_;
 };
 
@@ -267,7 +279,7 @@ void World::create(int i) {
   c = ClientRec{};
   c.id = i;
   pusher::Options o = sim_options();
-  c.authorizer = std::make_shared<SimAuthorizer>(clock_, auth_mode_, i);
+  c.authorizer = std::make_shared<SimAuthorizer>(clock_, server_, auth_mode_, i);
   o.authorizer = c.authorizer;
   c.ref = std::make_shared<detail::LoopRef>(loop_);
   auto* written = &c.written;
@@ -356,7 +368,9 @@ void World::on_receipt(int id, const Event& e) {
   if (pos == std::string::npos) return;  // a notice or a client event: not a checked event
   std::uint64_t seq = std::stoull(e.data.substr(pos + 6));
   if (b.unbound) violate("I2", "binding " + std::to_string(id) + " got seq " + std::to_string(seq) + " after unbind or unsubscribe");
-  if (seq != delivering_seq_) violate("I2", "binding got seq " + std::to_string(seq) + " outside its delivery");
+  // An encrypted event may come later than its frame: held while a fresh key is fetched.
+  bool owed = b.pending.erase(seq) != 0;
+  if (seq != delivering_seq_ && !owed) violate("I2", "binding got seq " + std::to_string(seq) + " outside its delivery");
   if (!b.seqs.insert(seq).second) violate("I2", "binding " + std::to_string(id) + " got seq " + std::to_string(seq) + " twice");
   if (seq <= b.last_seq) violate("I2", "binding " + std::to_string(id) + " got seq " + std::to_string(seq) + " after " + std::to_string(b.last_seq));
   b.last_seq = seq;
@@ -373,9 +387,16 @@ void World::on_receipt(int id, const Event& e) {
 void World::before(int client, const std::string& text) {
   expected_.clear();
   delivering_seq_ = 0;
-  auto pos = text.find("\\\"seq\\\":");
-  if (pos == std::string::npos || text.rfind("{\"event\":\"ev-", 0) != 0) return;
-  delivering_seq_ = std::stoull(text.substr(pos + 8));
+  delivering_sealed_ = false;
+  if (text.rfind("{\"event\":\"ev-", 0) != 0) return;
+  if (std::uint64_t sealed = server_.sealed_seq(text)) {
+    delivering_seq_ = sealed;
+    delivering_sealed_ = true;
+  } else {
+    auto pos = text.find("\\\"seq\\\":");
+    if (pos == std::string::npos) return;
+    delivering_seq_ = std::stoull(text.substr(pos + 8));
+  }
   std::string event = text.substr(10, text.find('"', 10) - 10);
   auto ch_pos = text.find("\"channel\":\"") + 11;
   std::string channel = text.substr(ch_pos, text.find('"', ch_pos) - ch_pos);
@@ -387,12 +408,13 @@ void World::before(int client, const std::string& text) {
     if (b.client == client && !b.unbound && b.core == it->second &&
         (b.filter.empty() || b.filter == event)) {
       expected_.push_back(b.id);
+      if (delivering_sealed_) b.pending.insert(delivering_seq_);
     }
   }
 }
 
 void World::after() {
-  for (int id : expected_) {
+  for (int id : delivering_sealed_ ? std::vector<int>{} : expected_) {
     BindingRec& b = bindings_[static_cast<std::size_t>(id)];
     if (b.seqs.count(delivering_seq_) == 0 && !b.unbound) {
       violate("I2", "binding " + std::to_string(id) + " on " + b.channel + " (client " +
@@ -405,7 +427,8 @@ void World::after() {
 
 void World::trigger(ClientRec& c, int channel_index, int kind) {
   std::string name = kChannels[channel_index % kChannelCount];
-  bool client_channel = name.rfind("private-", 0) == 0 || name.rfind("presence-", 0) == 0;
+  bool client_channel = (name.rfind("private-", 0) == 0 || name.rfind("presence-", 0) == 0) &&
+                        name.rfind("private-encrypted-", 0) != 0;
   if (kind == tr_public) name = "room";
   if (kind != tr_public && !client_channel) name = "private-room";
   auto it = c.wanted.find(name);
@@ -502,7 +525,10 @@ void World::step(const Step& s, std::size_t index) {
     case k_trigger_stale: {
       if (!alive || c.stale.empty()) break;
       auto core = c.stale[static_cast<std::size_t>(s.b) % c.stale.size()];
-      if (core->kind() == detail::protocol::ChannelKind::public_channel) break;
+      if (core->kind() == detail::protocol::ChannelKind::public_channel ||
+          core->kind() == detail::protocol::ChannelKind::private_encrypted) {
+        break;
+      }
       std::string event = "client-t" + std::to_string(++trigger_count_);
       pusher::Channel(core).trigger(event, "{}");
       c.triggers.push_back(event);  // must be reported: written or an error naming it
@@ -529,7 +555,9 @@ void World::step(const Step& s, std::size_t index) {
       c.core->connect();
       break;
     }
-    case s_publish: server_.publish(channel, kEvents[s.b % 2]); break;
+    case s_publish:  // now and then a burst: several events in flight at once
+      for (int i = 0; i < (s.b % 4 == 0 ? 3 : 1); ++i) server_.publish(channel, kEvents[s.b % 2]);
+      break;
     case s_member_join: server_.member_join("presence-room", "v" + std::to_string(s.b % 20)); break;
     case s_member_leave: server_.member_leave("presence-room", "v" + std::to_string(s.b % 20)); break;
     case s_text_ping: if (conn) server_.text_ping(*conn); break;
@@ -549,6 +577,7 @@ void World::step(const Step& s, std::size_t index) {
     case s_signin_unsolicited: if (conn) server_.signin_success_unsolicited(*conn); break;
     case s_reject_all: server_.reject_code = s.b % 2 == 0 ? 4200 : 4100; break;
     case s_accept_all: server_.reject_code = 0; break;
+    case s_rotate_key: server_.rotate_key("private-encrypted-vault"); break;
     case t_advance: advance(kJumps[s.b % 8]); break;
     default: break;
   }
@@ -597,6 +626,19 @@ void World::settle() {
       for (auto& n : have) h += n + " ";
       violate("I1", "client " + std::to_string(c.id) + " wants [" + w + "] but the server has [" + h + "]");
     }
+    // I2 for encrypted channels: an event held for a key arrives, or its loss is reported.
+    for (auto& b : bindings_) {
+      if (b.client != c.id || b.unbound || b.pending.empty()) continue;
+      bool reported = false;
+      for (const auto& e : c.errors) {
+        reported = reported || (e.channel == b.channel && (e.code == ErrorCode::malformed_message ||
+                                                           e.code == ErrorCode::queue_overflow));
+      }
+      if (!reported) {
+        violate("I2", "binding " + std::to_string(b.id) + " on " + b.channel + " never got seq " +
+                          std::to_string(*b.pending.begin()) + ", and no error said why");
+      }
+    }
     // I3: every accepted trigger was written to the wire or reported by name.
     for (const auto& name : c.triggers) {
       if (c.written.count(name) != 0) continue;
@@ -628,6 +670,7 @@ std::string describe(const Step& s) {
   switch (s.kind) {
     case t_advance: return std::string("advance ") + std::to_string(kJumps[s.b % 8].count()) + " ms";
     case s_auth_mode: return std::string("auth_mode ") + kAuthNames[s.b % auth_modes];
+    case s_rotate_key: return kKindNames[s.kind];
     case s_down: case s_up: case s_accept_all: return kKindNames[s.kind];
     case s_reject_all: return std::string(kKindNames[s.kind]) + (s.b % 2 == 0 ? " 4200" : " 4100");
     case s_error: case s_error_drop: return out + " code=" + std::to_string(kErrorCodes[s.b % 5]);
