@@ -139,6 +139,29 @@ def app_events():
         "unknown": "App\\Events\\OrderShipped\n{\"order\":1}",
         "wrong_types": ms + '{"text":5,"id":{},"user":[1]}',
         "deep": ms + "[" * 70 + "]" * 70,
+        # UUID-keyed apps, people as plain strings, conversations on typing and read receipts.
+        "uuid_keys": ms + json.dumps({"uuid": "9b2f6c1e-1d2a-4c3b-8e4f-5a6b7c8d9e0f", "body": "hi",
+                                      "sender_uuid": "u-1", "conversation_uuid": "c-1"}),
+        "nested_uuid_objects": ms + json.dumps({"message": {
+            "uuid": "m-1", "text": "yo", "sender": {"uuid": "u-2", "name": "Ann"},
+            "room": {"uuid": "r-1"}}}),
+        "sender_string": ms + json.dumps({"text": "hi", "user": "bob", "user_id": 4}),
+        "wrong_conversation": ms + '{"text":"a","room":[1],"sender":7}',
+        "typing_conversation": 'client-typing\n{"user":"bob","conversation_id":12,"typing":true}',
+        "typing_room_object": 'client-typing\n{"user":{"uuid":"u-1"},"room":{"id":"lobby"}}',
+        "read_conversation": "App\\Events\\MessagesRead\n" + json.dumps(
+            {"reader_id": 7, "conversation_id": 3, "read_at": "2024-05-01T10:00:00Z"}),
+        "read_uuids": "App\\Events\\MessagesRead\n" + json.dumps(
+            {"reader": {"uuid": "u-1", "name": "Ann"}, "message_uuids": ["m-1", "m-2"],
+             "last_read_uuid": "m-2", "conversation_uuid": "c-1"}),
+        "read_reader_string": "messages.read\n" + json.dumps({"reader": "bob", "room": {"id": 5}}),
+        "read_no_reader": "App\\Events\\MessagesRead\n" + json.dumps({"conversation_id": 3}),
+        # Aliases of the fuzz target's Echo-style names, and a name in several lists.
+        "alias_read_receipt": "read.receipt\n" + json.dumps({"user": "bob",
+                                                              "last_read_message_uuid": "m-9"}),
+        "alias_posted": "Chat\\MessagePosted\n" + json.dumps({"content": "x", "author": "Cy"}),
+        "alias_composing": "client-composing\n",
+        "colliding_shared": "shared\n" + json.dumps({"reader_id": 1, "message_ids": [1]}),
     }
 
 

@@ -28,15 +28,18 @@ AppEvent unknown(const Event& event) {
   return result;
 }
 
-/// Runs `decoder` into a T; Unknown when it refuses the payload.
+/// Runs `decoder` into a T; Unknown, with the decoder's reason, when it refuses the payload.
 template <typename T>
-AppEvent decode_as(bool (*decoder)(const Event&, T&), const Event& event) {
+AppEvent decode_as(bool (*decoder)(const Event&, T&, std::string&), const Event& event) {
   AppEvent result(std::in_place_type<T>);
   T& out = *std::get_if<T>(&result);
-  if (decoder(event, out)) {
+  std::string reason;  // only written on failure: a success allocates nothing for it
+  if (decoder(event, out, reason)) {
     out.channel = event.channel;
   } else {
-    fill_unknown(result.emplace<Unknown>(), event);
+    Unknown& unknown = result.emplace<Unknown>();
+    fill_unknown(unknown, event);
+    unknown.reason = std::move(reason);
   }
   return result;
 }
@@ -54,6 +57,16 @@ AppEvent decode(const Event& event, const EventNames& names) {
       break;
   }
   return unknown(event);  // not worth parsing
+}
+
+/// What std::bad_alloc leaves: Unknown with the raw event, or an empty one when not even a
+/// copy fits (that allocates nothing).
+AppEvent out_of_memory(const Event& event) noexcept {
+  try {
+    return unknown(event);
+  } catch (...) {
+    return AppEvent(std::in_place_type<Unknown>);
+  }
 }
 
 }  // namespace
@@ -78,11 +91,17 @@ AppEvent decode_app_event(const Event& event, const EventNames& names) {
     return decode(event, names);
   } catch (...) {  // std::bad_alloc: the promise is Unknown, never an exception
   }
+  return out_of_memory(event);
+}
+
+AppEvent decode_app_event(const Event& event) {
   try {
-    return unknown(event);
-  } catch (...) {
-    return AppEvent(std::in_place_type<Unknown>);  // not even a copy fits: allocates nothing
+    // Built once: a default argument would allocate the names' lists on every call.
+    static const EventNames defaults;
+    return decode(event, defaults);
+  } catch (...) {  // std::bad_alloc, decoding or building the defaults
   }
+  return out_of_memory(event);
 }
 
 const char* type_name(const AppEvent& event) noexcept {

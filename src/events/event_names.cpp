@@ -1,5 +1,6 @@
 #include "events/event_names.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pusher::detail::events {
@@ -56,12 +57,25 @@ bool matches_whisper(std::string_view event, std::string_view name) {
          event.substr(kClientPrefixSize) == name;
 }
 
+bool matches_any_formatted(std::string_view event, const std::vector<std::string>& names,
+                           std::string_view event_namespace) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+    return matches_formatted(event, name, event_namespace);
+  });
+}
+
+bool matches_any_whisper(std::string_view event, const std::vector<std::string>& names) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& name) { return matches_whisper(event, name); });
+}
+
 Kind classify(std::string_view event, const EventNames& names) {
-  if (matches_formatted(event, names.message_sent, names.event_namespace))
+  // Each list whole before the next: the precedence is between types, not between names.
+  if (matches_any_formatted(event, names.message_sent, names.event_namespace))
     return Kind::kMessageSent;
-  if (matches_formatted(event, names.messages_read, names.event_namespace))
+  if (matches_any_formatted(event, names.messages_read, names.event_namespace))
     return Kind::kMessagesRead;
-  if (matches_whisper(event, names.user_typing)) return Kind::kUserTyping;
+  if (matches_any_whisper(event, names.user_typing)) return Kind::kUserTyping;
   return Kind::kNone;
 }
 

@@ -2,7 +2,9 @@
 
 #include <pusher/app_events.hpp>
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace pusher::detail::events {
 
@@ -18,11 +20,18 @@ bool matches_formatted(std::string_view event, std::string_view name,
 /// `.client-x`), or with "client-" put in front when the configured name lacks it.
 bool matches_whisper(std::string_view event, std::string_view name);
 
+/// Whether `event` matches any of `names` (matches_formatted).
+bool matches_any_formatted(std::string_view event, const std::vector<std::string>& names,
+                           std::string_view event_namespace);
+
+/// Whether `event` is any of the whispers `names` (matches_whisper).
+bool matches_any_whisper(std::string_view event, const std::vector<std::string>& names);
+
 /// The typed event an event name maps to.
 enum class Kind { kNone, kMessageSent, kMessagesRead, kUserTyping };
 
-/// Maps `event` to a Kind; when names collide the order is MessageSent, MessagesRead,
-/// UserTyping.
+/// Maps `event` to a Kind; when a name is in two lists the order is MessageSent,
+/// MessagesRead, UserTyping.
 Kind classify(std::string_view event, const EventNames& names);
 
 }  // namespace pusher::detail::events

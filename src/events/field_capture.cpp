@@ -1,5 +1,6 @@
 #include "events/field_capture.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <system_error>
@@ -90,6 +91,17 @@ bool integer_text(const Scalar& value, std::string& out) {
   return true;
 }
 
+/// Writes an id (a string, or an integer as its decimal text) into `out`; false for any
+/// other value.
+bool id_text(const Scalar& value, std::string& out) {
+  if (value.type != Type::kString) return integer_text(value, out);
+  out.assign(value.chars, value.length);
+  return true;
+}
+
+constexpr char kAnId[] = "a string or an integer";
+constexpr char kIdList[] = "an array of strings and integers";
+
 }  // namespace
 
 // ---- Capture -------------------------------------------------------------------------------
@@ -138,6 +150,39 @@ Scalar* Capture::claim(std::uint8_t slot, std::uint32_t rank) {
   return &values_[slot];
 }
 
+std::string Capture::path(const Scalar* value) const {
+  std::size_t slot = 0;
+  while (slot < kMaxSlots && (value == nullptr || value != get(slot))) ++slot;
+  if (slot == kMaxSlots) return {};
+  // The rank holds the way back: its level (inside the root's preferred object or not), the
+  // index + 1 of the object holding the field (0 for none), then the field's own index.
+  const std::uint32_t rank = ranks_[slot];
+  std::string out;
+  const auto add = [&out](std::string_view key) {
+    if (!out.empty()) out += '.';
+    out += key;
+  };
+  const Scope* scope = root_scope_;
+  if ((rank & kLevelMask) == 0 && !scope->preferred) {
+    // Scopes hold one preferred object at most (Laravel's nested `message`).
+    const Alias* first = scope->aliases;
+    const Alias* object = std::find_if(first, first + scope->count, [](const Alias& alias) {
+      return alias.child != nullptr && alias.child->preferred;
+    });
+    if (object == first + scope->count) return {};
+    add(object->key);
+    scope = object->child;
+  }
+  if (const std::uint32_t holder = rank >> 8 & 0xFFU; holder != 0) {
+    const Alias& object = scope->aliases[holder - 1];
+    if (object.child == nullptr) return {};
+    add(object.key);
+    scope = object.child;
+  }
+  add(scope->aliases[rank & 0xFFU].key);
+  return out;
+}
+
 Scalar* Capture::target(Type type) {
   Scalar* out = nullptr;
   if (depth_ == 0) {
@@ -155,7 +200,10 @@ Scalar* Capture::target(Type type) {
 }
 
 bool Capture::open(Type type) {
-  if (depth_ == kMaxDepth) return false;
+  if (depth_ == kMaxDepth) {
+    too_deep_ = true;
+    return false;
+  }
   Frame frame{nullptr, 0, false};
   if (depth_ == 0) {
     root_.type = type;
@@ -197,14 +245,17 @@ Payload parse_payload(std::string_view data, Capture& capture) {
   if (std::memchr(data.data(), '\0', data.size()) != nullptr) return Payload::kInvalid;
   std::string& text = scratch(data.size());
   text.assign(data.data(), data.size());
-  if (!parse_in_place(text.data(), capture)) return Payload::kInvalid;
+  const auto failed = [&capture] {
+    return capture.too_deep() ? Payload::kTooDeep : Payload::kInvalid;
+  };
+  if (!parse_in_place(text.data(), capture)) return failed();
   if (capture.root().type == Type::kString) {
     // In place, the string's characters are in `text`, NUL-terminated: parse them there.
     const std::string_view inner = capture.root().string();
     if (inner.empty() || std::memchr(inner.data(), '\0', inner.size()) != nullptr)
       return Payload::kInvalid;
     capture.reset_root();
-    if (!parse_in_place(const_cast<char*>(inner.data()), capture)) return Payload::kInvalid;
+    if (!parse_in_place(const_cast<char*>(inner.data()), capture)) return failed();
   }
   switch (capture.root().type) {
     case Type::kNull:
@@ -212,19 +263,38 @@ Payload parse_payload(std::string_view data, Capture& capture) {
     case Type::kObject:
       return Payload::kObject;
     default:
-      return Payload::kInvalid;
+      return Payload::kNotObject;
   }
+}
+
+const char* describe(Payload payload) {
+  static_assert(kMaxDepth == 64, "the text below names the limit");
+  switch (payload) {
+    case Payload::kEmpty:
+      return "the data is empty or JSON null";
+    case Payload::kObject:
+      return "the data is an object";
+    case Payload::kInvalid:
+      return "the data is not valid JSON";
+    case Payload::kTooDeep:
+      return "the data nests deeper than 64 levels";
+    case Payload::kNotObject:
+      break;
+  }
+  return "the data is not a JSON object";
 }
 
 // ---- FieldReader ---------------------------------------------------------------------------
 
+void FieldReader::refuse(const Scalar* value, const char* expected) {
+  if (!ok_) return;
+  ok_ = false;
+  refused_ = value;
+  expected_ = expected;
+}
+
 void FieldReader::id(const Scalar* value, std::string& out) {
-  if (value == nullptr) return;
-  if (value->type == Type::kString) {
-    out.assign(value->chars, value->length);
-  } else if (!integer_text(*value, out)) {
-    fail();
-  }
+  if (value != nullptr && !id_text(*value, out)) refuse(value, kAnId);
 }
 
 void FieldReader::text(const Scalar* value, std::string& out) {
@@ -232,7 +302,7 @@ void FieldReader::text(const Scalar* value, std::string& out) {
   if (value->type == Type::kString) {
     out.assign(value->chars, value->length);
   } else {
-    fail();
+    refuse(value, "a string");
   }
 }
 
@@ -245,7 +315,7 @@ void FieldReader::time(const Scalar* value, std::string& out) {
     const auto r = std::to_chars(out.data(), out.data() + out.size(), value->double_value);
     out.resize(static_cast<std::size_t>(r.ptr - out.data()));
   } else if (!integer_text(*value, out)) {
-    fail();
+    refuse(value, "a string or a number");
   }
 }
 
@@ -254,28 +324,30 @@ void FieldReader::flag(const Scalar* value, bool& out) {
   if (value->type == Type::kBool) {
     out = value->boolean;
   } else {
-    fail();
+    refuse(value, "a boolean");
   }
 }
 
-bool FieldReader::object(const Scalar* value) {
-  if (value == nullptr) return false;
-  if (value->type == Type::kObject) return true;
-  fail();
-  return false;
+const Scalar* FieldReader::person_name(const Scalar* value, const Scalar* object_name) {
+  if (value == nullptr || value->type == Type::kObject) return object_name;
+  if (value->type == Type::kString) return value;
+  refuse(value, "an object or a string");
+  return nullptr;
 }
 
 void FieldReader::ids(const Scalar* value, const ScalarList& list, std::vector<std::string>& out) {
   if (value == nullptr) return;
   if (value->type != Type::kArray) {
-    fail();
+    refuse(value, kIdList);
     return;
   }
   out.reserve(out.size() + list.size() + 1);
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string& text = out.emplace_back();
-    id(&list[i], text);
-    if (!ok_) return;
+    if (!id_text(list[i], text)) {
+      refuse(value, kIdList);  // the array, which has a path; an element has none
+      return;
+    }
     if (text.empty()) out.pop_back();
   }
 }

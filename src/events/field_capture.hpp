@@ -61,6 +61,7 @@ struct Scope {
 
 template <std::size_t N>
 constexpr Scope make_scope(const std::array<Alias, N>& aliases, bool preferred = false) {
+  static_assert(N < 255, "a field's rank holds alias indices in 8 bits (field_capture.cpp)");
   return Scope{aliases.data(), N, preferred};
 }
 
@@ -102,6 +103,12 @@ class Capture {
   const Scalar* get(std::size_t slot) const {
     return (present_ >> slot & 1U) != 0 ? &values_[slot] : nullptr;
   }
+  /// Where a field returned by get() was, as keys joined by '.' ("message.user.id"), for
+  /// Unknown::reason; "" for any other value. Read back from the field's rank, so that
+  /// capturing stores nothing more for it.
+  std::string path(const Scalar* value) const;
+  /// Whether parsing stopped at nesting deeper than kMaxDepth.
+  bool too_deep() const { return too_deep_; }
   /// The elements of the Want::kList array that won its slot.
   const ScalarList& list() const { return list_; }
   /// The top-level value; its string, for a double-encoded payload.
@@ -161,6 +168,7 @@ class Capture {
   std::string_view key_;
   std::size_t depth_ = 0;
   std::uint32_t present_ = 0;
+  bool too_deep_ = false;
   std::array<Scalar, kMaxSlots> values_;
   std::array<std::uint32_t, kMaxSlots> ranks_;
   std::array<Frame, kMaxDepth> frames_;
@@ -169,10 +177,16 @@ class Capture {
 
 /// Outcome of parsing a payload into a Capture.
 enum class Payload {
-  kEmpty,    ///< "", only whitespace, or JSON null
-  kObject,   ///< an object: its fields are captured
-  kInvalid,  ///< not JSON, too deep, or not an object
+  kEmpty,      ///< "", only whitespace, or JSON null
+  kObject,     ///< an object: its fields are captured
+  kInvalid,    ///< not JSON (or a NUL inside)
+  kTooDeep,    ///< nests deeper than kMaxDepth
+  kNotObject,  ///< JSON, but not an object (nor a string holding one)
 };
+
+/// What is wrong with a payload that is not an object, for Unknown::reason: "the data is
+/// not valid JSON", "the data is not a JSON object", ...
+const char* describe(Payload payload);
 
 /// Parses `data` once, in place in a per-thread copy, into `capture`. A JSON string is parsed
 /// once more: whispers can arrive double-encoded. The captured strings view that copy, so use
@@ -186,6 +200,13 @@ Payload parse_payload(std::string_view data, Capture& capture);
 class FieldReader {
  public:
   bool ok() const noexcept { return ok_; }
+  /// The first value refused, and what it should have been ("a string"), for
+  /// Unknown::reason; nullptr while ok().
+  const Scalar* refused() const noexcept { return refused_; }
+  const char* expected() const noexcept { return expected_; }
+  /// Fails on `value`, which is not `expected` (a static text); the checks that decoders
+  /// make themselves fail through it too. The first refusal is kept.
+  void refuse(const Scalar* value, const char* expected);
 
   /// An id: a string, or an integer as its decimal text (a fraction is not an id).
   void id(const Scalar* value, std::string& out);
@@ -195,15 +216,17 @@ class FieldReader {
   void time(const Scalar* value, std::string& out);
   /// A boolean; `out` is kept when absent.
   void flag(const Scalar* value, bool& out);
-  /// Whether `value` is a present object; anything but an object or nothing fails.
-  bool object(const Scalar* value);
+  /// The name of a person given as `value`: `value` itself when a string (`"user": "bob"`),
+  /// else `object_name` (the "name" captured inside it). Anything but an object, a string
+  /// or nothing fails.
+  const Scalar* person_name(const Scalar* value, const Scalar* object_name);
   /// The ids of a list field (`value` its slot) appended to `out`; empty strings skipped.
   void ids(const Scalar* value, const ScalarList& list, std::vector<std::string>& out);
 
  private:
-  void fail() { ok_ = false; }
-
   bool ok_ = true;
+  const Scalar* refused_ = nullptr;
+  const char* expected_ = "";
 };
 
 /// `a == b` for short texts (keys, ids), compared inline: a memcmp call costs more, and

@@ -98,7 +98,7 @@ TEST_CASE("a missing sent_at falls back to the receive time; other rooms are ign
   elsewhere.channel = "presence-chat.other";
   model.apply(elsewhere, 0, kStart);
   CHECK(message_ids(model) == std::vector<std::string>{"5"});
-  model.apply(pusher::Unknown{kChannel, "x", "{}"}, 0, kStart);
+  model.apply(pusher::Unknown{kChannel, "x", "{}", ""}, 0, kStart);
   CHECK(model.entries().size() == 1);
 }
 

@@ -35,11 +35,13 @@ T decode_as(const Event& e, const EventNames& names = {}) {
   return std::get<T>(out);
 }
 
-void check_unknown(const Event& e, const EventNames& names = {}) {
-  const pusher::Unknown u = decode_as<pusher::Unknown>(e, names);
+/// Checks that `e` is Unknown with the raw event, and returns it for its reason.
+pusher::Unknown check_unknown(const Event& e, const EventNames& names = {}) {
+  pusher::Unknown u = decode_as<pusher::Unknown>(e, names);
   CHECK(u.channel == e.channel);
   CHECK(u.name == e.name);
   CHECK(u.data == e.data);
+  return u;
 }
 
 }  // namespace
@@ -90,11 +92,19 @@ TEST_CASE("event names map to types, Echo-style") {
   };
   EventNames custom;
   custom.event_namespace = "Acme.Chat";
-  custom.message_sent = ".message.sent";
-  custom.messages_read = "Read.Receipt";
-  custom.user_typing = "typing";
+  custom.message_sent = {".message.sent"};
+  custom.messages_read = {"Read.Receipt"};
+  custom.user_typing = {"typing"};
   EventNames bare;
   bare.event_namespace = "";
+  EventNames aliases;  // the renamed events, and the old names old clients still send
+  aliases.message_sent = {"MessageSent", ".chat.message", "Chat.MessagePosted"};
+  aliases.messages_read = {".chat.read", "MessagesRead"};
+  aliases.user_typing = {"typing", "client-composing"};
+  EventNames none;
+  none.message_sent = {};
+  none.messages_read = {""};
+  none.user_typing = {"", "."};
   const Row rows[] = {
       {{}, kSent, "MessageSent"},
       {{}, "MessageSent", "Unknown"},
@@ -110,6 +120,21 @@ TEST_CASE("event names map to types, Echo-style") {
       {{}, "client-typing", "UserTyping"},
       {{}, "client-typin", "Unknown"},
       {{}, "pusher:subscription_succeeded", "Unknown"},
+      {aliases, kSent, "MessageSent"},
+      {aliases, "chat.message", "MessageSent"},
+      {aliases, ".chat.message", "MessageSent"},
+      {aliases, "App\\Events\\Chat\\MessagePosted", "MessageSent"},
+      {aliases, "chat.read", "MessagesRead"},
+      {aliases, kRead, "MessagesRead"},
+      {aliases, "client-typing", "UserTyping"},
+      {aliases, "client-composing", "UserTyping"},
+      {aliases, "composing", "Unknown"},
+      {aliases, "App\\Events\\chat.message", "Unknown"},
+      {none, kSent, "Unknown"},
+      {none, kRead, "Unknown"},
+      {none, "", "Unknown"},
+      {none, "client-typing", "Unknown"},
+      {none, "client-", "Unknown"},
   };
   for (const Row& row : rows) {
     CAPTURE(row.event);
@@ -172,6 +197,27 @@ TEST_CASE("MessageSent from realistic Laravel payloads") {
       {"object key order and first duplicate wins",
        R"({"sent_at":"t","text":"first","body":"second","text":"third"})",
        {"", "", "", "", "", "first", "t"}},
+      {"UUID keys",
+       R"({"uuid":"9b2f6c1e-1d2a-4c3b-8e4f-5a6b7c8d9e0f","text":"a","sender_uuid":"u-5","conversation_uuid":"c-9"})",
+       {"", "9b2f6c1e-1d2a-4c3b-8e4f-5a6b7c8d9e0f", "c-9", "u-5", "", "a", ""}},
+      {"UUIDs inside the message model and its related objects",
+       R"({"message":{"uuid":"m-1","body":"b","user":{"uuid":"u-1","name":"Ann"},"room":{"uuid":"r-1"}}})",
+       {"", "m-1", "r-1", "u-1", "Ann", "b", ""}},
+      {"an id wins over its UUID twin, whatever the order",
+       R"({"uuid":"m-u","id":5,"text":"a","user_uuid":"u-u","user_id":7,"room_uuid":"r-u","room_id":3})",
+       {"", "5", "3", "7", "", "a", ""}},
+      {"sender as a plain string",
+       R"({"text":"a","user":"bob"})",
+       {"", "", "", "", "bob", "a", ""}},
+      {"sender key as a plain string, with an id beside it",
+       R"({"text":"a","sender":"bob","sender_id":4})",
+       {"", "", "", "4", "bob", "a", ""}},
+      {"a sender string wins over a flat name",
+       R"({"text":"a","sender_name":"Bobby","author":"bob"})",
+       {"", "", "", "", "bob", "a", ""}},
+      {"the nested message's sender object wins over a top-level string",
+       R"({"user":"bob","message":{"text":"a","user":{"id":2,"name":"Ann"}}})",
+       {"", "", "", "2", "Ann", "a", ""}},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
@@ -194,25 +240,48 @@ TEST_CASE("UserTyping from whispers") {
     pusher::UserTyping expected;
   };
   const Row rows[] = {
-      {"Echo docs whisper: name only", R"({"name":"Ann"})", "", {"", "", "Ann", true}},
+      {"Echo docs whisper: name only", R"({"name":"Ann"})", "", {"", "", "Ann", true, ""}},
       {"object data re-broadcast by Reverb",
        R"({"user":{"id":7,"name":"Ann"},"typing":true})",
        "",
-       {"", "7", "Ann", true}},
+       {"", "7", "Ann", true, ""}},
       {"stopped typing",
        R"({"user_id":"7","user_name":"Ann","typing":false})",
        "",
-       {"", "7", "Ann", false}},
-      {"id alias", R"({"id":8})", "", {"", "8", "", true}},
-      {"user id only from the presence event", R"({"typing":true})", "42", {"", "42", "", true}},
-      {"payload id wins over the event's", R"({"user_id":1})", "42", {"", "1", "", true}},
-      {"empty data on presence", "", "42", {"", "42", "", true}},
-      {"JSON null data on presence", "null", "42", {"", "42", "", true}},
-      {"empty object on presence", "{}", "42", {"", "42", "", true}},
+       {"", "7", "Ann", false, ""}},
+      {"id alias", R"({"id":8})", "", {"", "8", "", true, ""}},
+      {"user id only from the presence event",
+       R"({"typing":true})",
+       "42",
+       {"", "42", "", true, ""}},
+      {"payload id wins over the event's", R"({"user_id":1})", "42", {"", "1", "", true, ""}},
+      {"empty data on presence", "", "42", {"", "42", "", true, ""}},
+      {"JSON null data on presence", "null", "42", {"", "42", "", true, ""}},
+      {"empty object on presence", "{}", "42", {"", "42", "", true, ""}},
       {"double-encoded (string data sent as a string)",
        R"("{\"name\":\"Ann\"}")",
        "",
-       {"", "", "Ann", true}},
+       {"", "", "Ann", true, ""}},
+      {"user as a plain string, on presence",
+       R"({"user":"bob"})",
+       "42",
+       {"", "42", "bob", true, ""}},
+      {"user as a plain string, nothing else", R"({"user":"bob"})", "", {"", "", "bob", true, ""}},
+      {"UUID keys", R"({"user_uuid":"u-1","typing":false})", "", {"", "u-1", "", false, ""}},
+      {"user object with a UUID", R"({"user":{"uuid":"u-2"}})", "", {"", "u-2", "", true, ""}},
+      {"bare uuid", R"({"uuid":"u-3","name":"Cy"})", "", {"", "u-3", "Cy", true, ""}},
+      {"conversation id",
+       R"({"name":"Ann","conversation_id":12})",
+       "",
+       {"", "", "Ann", true, "12"}},
+      {"room object and a typing user object (ids do not mix)",
+       R"({"user":{"id":7},"room":{"id":"lobby","name":"Lobby"}})",
+       "",
+       {"", "7", "", true, "lobby"}},
+      {"conversation UUID on presence",
+       R"({"conversation_uuid":"c-1"})",
+       "42",
+       {"", "42", "", true, "c-1"}},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
@@ -222,6 +291,7 @@ TEST_CASE("UserTyping from whispers") {
     CHECK(t.user_id == row.expected.user_id);
     CHECK(t.name == row.expected.name);
     CHECK(t.typing == row.expected.typing);
+    CHECK(t.conversation == row.expected.conversation);
   }
 }
 
@@ -234,22 +304,46 @@ TEST_CASE("MessagesRead from read receipts") {
   const Row rows[] = {
       {"ids and last read",
        R"({"reader_id":7,"message_ids":[1,"2",3],"last_read_id":3,"read_at":"2024-05-01T10:00:00Z"})",
-       {"", "7", "", "3", {"1", "2", "3"}, "2024-05-01T10:00:00Z"}},
+       {"", "7", "", "3", {"1", "2", "3"}, "2024-05-01T10:00:00Z", ""}},
       {"last read only, user object",
        R"({"user":{"id":"u-7","name":"Ann"},"last_read_message_id":"m-9","timestamp":1714557600})",
-       {"", "u-7", "Ann", "m-9", {"m-9"}, "1714557600"}},
+       {"", "u-7", "Ann", "m-9", {"m-9"}, "1714557600", ""}},
       {"message_id alias, flat names",
        R"({"user_id":7,"user_name":"Ann","message_id":12})",
-       {"", "7", "Ann", "12", {"12"}, ""}},
+       {"", "7", "Ann", "12", {"12"}, "", ""}},
       {"last read appended to the list",
        R"({"reader":{"id":1},"message_ids":[4,5],"last_read_id":6})",
-       {"", "1", "", "6", {"4", "5", "6"}, ""}},
+       {"", "1", "", "6", {"4", "5", "6"}, "", ""}},
       {"ids before the reader, empty strings skipped",
        R"({"message_ids":["a","",7],"user":{"id":3}})",
-       {"", "3", "", "", {"a", "7"}, ""}},
+       {"", "3", "", "", {"a", "7"}, "", ""}},
       {"empty array but a last read",
        R"({"reader_id":"1","message_ids":[],"last_read_id":"x"})",
-       {"", "1", "", "x", {"x"}, ""}},
+       {"", "1", "", "x", {"x"}, "", ""}},
+      {"a whole conversation read: no message id",
+       R"({"reader_id":7,"conversation_id":3,"read_at":"2024-05-01T10:00:00Z"})",
+       {"", "7", "", "", {}, "2024-05-01T10:00:00Z", "3"}},
+      {"conversation as a related model, reader as a plain string",
+       R"({"reader":"bob","conversation":{"id":"c-1","title":"x"}})",
+       {"", "", "bob", "", {}, "", "c-1"}},
+      {"user as a plain string, with an id beside it",
+       R"({"user":"bob","user_id":2,"message_id":5})",
+       {"", "2", "bob", "5", {"5"}, "", ""}},
+      {"conversation and ids together",
+       R"({"reader":{"id":1},"room_id":"lobby","message_ids":[8,9]})",
+       {"", "1", "", "", {"8", "9"}, "", "lobby"}},
+      {"UUID keys",
+       R"({"reader_uuid":"u-1","message_uuids":["m-1","m-2"],"last_read_uuid":"m-2","conversation_uuid":"c-1"})",
+       {"", "u-1", "", "m-2", {"m-1", "m-2"}, "", "c-1"}},
+      {"message_uuid and a reader object with a UUID",
+       R"({"reader":{"uuid":"u-2","name":"Ann"},"message_uuid":"m-3"})",
+       {"", "u-2", "Ann", "m-3", {"m-3"}, "", ""}},
+      {"last_read_message_uuid, user_uuid",
+       R"({"user_uuid":"u-3","last_read_message_uuid":"m-4","chat_uuid":"c-3"})",
+       {"", "u-3", "", "m-4", {"m-4"}, "", "c-3"}},
+      {"message_ids wins over message_uuids, whatever the order",
+       R"({"reader_id":1,"message_uuids":["u"],"message_ids":[1]})",
+       {"", "1", "", "", {"1"}, "", ""}},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
@@ -260,6 +354,7 @@ TEST_CASE("MessagesRead from read receipts") {
     CHECK(r.last_read_id == row.expected.last_read_id);
     CHECK(r.message_ids == row.expected.message_ids);
     CHECK(r.read_at == row.expected.read_at);
+    CHECK(r.conversation == row.expected.conversation);
   }
 }
 
@@ -288,9 +383,9 @@ TEST_CASE("nesting up to 64 levels decodes, deeper is Unknown") {
 TEST_CASE("custom EventNames") {
   EventNames names;
   names.event_namespace = "Domain.Chat.Events";
-  names.message_sent = ".message.sent";
-  names.messages_read = "MessagesWereRead";
-  names.user_typing = "client-composing";
+  names.message_sent = {".message.sent"};
+  names.messages_read = {"MessagesWereRead"};
+  names.user_typing = {"client-composing"};
   const auto m =
       decode_as<pusher::MessageSent>(make_event("message.sent", R"({"body":"b"})"), names);
   CHECK(m.text == "b");
@@ -327,7 +422,9 @@ TEST_CASE("anything that does not decode is Unknown with the raw event") {
       {"fractional id", kSent, R"({"text":"a","id":1.5})"},
       {"huge id", kSent, R"({"text":"a","id":123456789012345678901234567890})"},
       {"number out of range", kSent, R"({"text":"a","sent_at":1e400})"},
-      {"user is a string", kSent, R"({"text":"a","user":"ann"})"},
+      {"user is a number", kSent, R"({"text":"a","user":5})"},
+      {"sender is an array", kSent, R"({"text":"a","sender":["bob"]})"},
+      {"conversation is a boolean", kSent, R"({"text":"a","conversation_uuid":true})"},
       {"user id is an object", kSent, R"({"text":"a","user":{"id":{}}})"},
       {"nesting bomb", kSent, bomb},
       {"closed nesting bomb in a field", kSent, closed_bomb},
@@ -345,11 +442,149 @@ TEST_CASE("anything that does not decode is Unknown with the raw event") {
       {"read id of wrong type", kRead, R"({"reader_id":1,"message_ids":[1,{}]})"},
       {"read null id", kRead, R"({"reader_id":1,"message_ids":[null]})"},
       {"read empty data", kRead, ""},
+      {"read, a conversation but no reader", kRead, R"({"conversation_id":3})"},
+      {"read, an empty conversation and no ids", kRead, R"({"reader_id":1,"room_id":""})"},
+      {"read conversation is an array", kRead, R"({"reader_id":1,"room":[3]})"},
+      {"read reader is a number", kRead, R"({"reader":1,"message_id":2})"},
+      {"typing conversation is a boolean", "client-typing", R"({"name":"A","room_id":false})"},
+      {"typing user is an array", "client-typing", R"({"user":["bob"]})"},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
-    check_unknown(make_event(row.name, row.data));
+    const pusher::Unknown u = check_unknown(make_event(row.name, row.data));
+    // A typed name that does not fit says why; an unrelated one is not looked at.
+    CHECK(u.reason.empty() == (std::string(row.name) == "App\\Events\\OrderShipped"));
   }
+}
+
+TEST_CASE("Unknown::reason says what did not fit") {
+  struct Row {
+    const char* name;
+    const char* data;
+    const char* reason;
+  };
+  const Row rows[] = {
+      {"App\\Events\\OrderShipped", R"({"text":"hi"})", ""},
+      {"client-whatever", "", ""},
+      {kSent, R"({"id":1,"user_id":2})",
+       "MessageSent needs a text: none of text, body, content, message is a string"},
+      {kSent, R"({"message":{"id":1}})",
+       "MessageSent needs a text: none of text, body, content, message is a string"},
+      {kSent, R"({"text":)", "MessageSent needs a JSON object: the data is not valid JSON"},
+      {kSent, "", "MessageSent needs a JSON object: the data is empty or JSON null"},
+      {kSent, "null", "MessageSent needs a JSON object: the data is empty or JSON null"},
+      {kSent, R"([{"text":"a"}])",
+       "MessageSent needs a JSON object: the data is not a JSON object"},
+      {kSent, R"("\"{}\"")", "MessageSent needs a JSON object: the data is not a JSON object"},
+      {kSent, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+       "MessageSent needs a JSON object: the data nests deeper than 64 levels"},
+      {kSent, R"({"text":42})", R"(MessageSent: "text" is not a string)"},
+      {kSent, R"({"message":[1]})", R"(MessageSent: "message" is not a string)"},
+      {kSent, R"({"text":"a","id":1.5})", R"(MessageSent: "id" is not a string or an integer)"},
+      {kSent, R"({"text":"a","user":5})", R"(MessageSent: "user" is not an object or a string)"},
+      {kSent, R"({"text":"a","sender":{"uuid":true}})",
+       R"(MessageSent: "sender.uuid" is not a string or an integer)"},
+      {kSent, R"({"message":{"text":"a","user":{"name":7}}})",
+       R"(MessageSent: "message.user.name" is not a string)"},
+      {kSent, R"({"message":{"text":"a","room":{"id":[1]}}})",
+       R"(MessageSent: "message.room.id" is not a string or an integer)"},
+      {kSent, R"({"text":"a","created_at":true})",
+       R"(MessageSent: "created_at" is not a string or a number)"},
+      {kSent, R"({"text":"a","chat_uuid":1.5})",
+       R"(MessageSent: "chat_uuid" is not a string, an integer or an object)"},
+      {"client-typing", "[1]",
+       "UserTyping needs a JSON object or no data: the data is not a JSON object"},
+      {"client-typing", R"({"typing":true})",
+       "UserTyping needs a user id or name: none in the data, nor a user_id on the event"},
+      {"client-typing", R"({"name":"A","typing":"yes"})",
+       R"(UserTyping: "typing" is not a boolean)"},
+      {"client-typing", R"({"user":{"uuid":{}}})",
+       R"(UserTyping: "user.uuid" is not a string or an integer)"},
+      {kRead, R"({"message_ids":[1]})", "MessagesRead needs a reader id or name: none in the data"},
+      {kRead, R"({"reader_id":1})",
+       "MessagesRead needs a message id or a conversation: neither in the data"},
+      {kRead, R"({"reader_id":1,"message_ids":[1,{}]})",
+       R"(MessagesRead: "message_ids" is not an array of strings and integers)"},
+      {kRead, R"({"reader_id":1,"message_uuids":"a,b"})",
+       R"(MessagesRead: "message_uuids" is not an array of strings and integers)"},
+      {kRead, R"({"reader":[1],"message_id":1})",
+       R"(MessagesRead: "reader" is not an object or a string)"},
+      {kRead, R"({"reader_id":1,"room":{"uuid":false}})",
+       R"(MessagesRead: "room.uuid" is not a string or an integer)"},
+      {kRead, "7", "MessagesRead needs a JSON object: the data is not a JSON object"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.name);
+    CAPTURE(row.data);
+    CHECK(check_unknown(make_event(row.name, row.data)).reason == row.reason);
+  }
+}
+
+TEST_CASE("aliases: several names decode to one type") {
+  EventNames names;
+  names.message_sent = {"MessageSent", ".chat.message"};
+  const char* data = R"({"text":"hi","user":"bob"})";
+  for (const char* name : {kSent, "chat.message", ".chat.message"}) {
+    CAPTURE(name);
+    const auto m = decode_as<pusher::MessageSent>(make_event(name, data), names);
+    CHECK(m.text == "hi");
+    CHECK(m.sender_name == "bob");
+  }
+  // Each alias under Echo's rule: without the '.', the second name takes the namespace.
+  check_unknown(make_event("chat.message", data));
+  check_unknown(make_event("App\\Events\\.chat.message", data), names);
+  // The other lists keep their defaults.
+  decode_as<pusher::MessagesRead>(make_event(kRead, R"({"reader_id":1,"message_id":2})"), names);
+  decode_as<pusher::UserTyping>(make_event("client-typing", R"({"name":"A"})"), names);
+
+  EventNames typing;
+  typing.user_typing = {"typing", ".client-composing", "client-user.typing"};
+  for (const char* name : {"client-typing", "typing", "client-composing", "client-user.typing"}) {
+    CAPTURE(name);
+    CHECK(decode_as<pusher::UserTyping>(make_event(name, "", "5"), typing).user_id == "5");
+  }
+}
+
+TEST_CASE("precedence holds between lists, whatever a name's place in them") {
+  const char* data = R"({"text":"hi","user_id":1,"name":"A","message_ids":[1]})";
+  EventNames names;
+  names.message_sent = {"Other", ".shared"};
+  names.messages_read = {".shared", ".read.or.typing", "client-read"};
+  names.user_typing = {"client-read", "read.or.typing", "typing"};
+  const auto type_of = [&](const char* name) {
+    return std::string(pusher::type_name(pusher::decode_app_event(make_event(name, data), names)));
+  };
+  CHECK(type_of("shared") == "MessageSent");
+  CHECK(type_of("read.or.typing") == "MessagesRead");
+  CHECK(type_of("client-read") == "MessagesRead");
+  CHECK(type_of("client-typing") == "UserTyping");
+  // The winning type decides the shape: a read receipt payload that is no message is Unknown,
+  // though the name is also a MessagesRead one.
+  const auto u = check_unknown(make_event("shared", R"({"reader_id":1,"message_ids":[1]})"), names);
+  CHECK(u.reason.rfind("MessageSent needs a text", 0) == 0);
+}
+
+TEST_CASE("decode_app_event without names uses the defaults") {
+  const Event events[] = {
+      make_event(kSent, R"({"text":"hi"})"),
+      make_event(kRead, R"({"reader_id":1,"conversation_id":2})"),
+      make_event("client-typing", "", "3"),
+      make_event("MessageSent", R"({"text":"hi"})"),
+      make_event(kSent, R"({"text":1})"),
+  };
+  for (const Event& e : events) {
+    CAPTURE(e.name);
+    const AppEvent by_default = pusher::decode_app_event(e);
+    const AppEvent with_defaults = pusher::decode_app_event(e, EventNames{});
+    CHECK(std::string(pusher::type_name(by_default)) == pusher::type_name(with_defaults));
+    if (const auto* u = std::get_if<pusher::Unknown>(&by_default))
+      CHECK(u->reason == std::get<pusher::Unknown>(with_defaults).reason);
+  }
+  const EventNames defaults;
+  CHECK(defaults.event_namespace == "App.Events");
+  CHECK(defaults.message_sent == std::vector<std::string>{"MessageSent"});
+  CHECK(defaults.messages_read == std::vector<std::string>{"MessagesRead"});
+  CHECK(defaults.user_typing == std::vector<std::string>{"client-typing"});
 }
 
 TEST_CASE("type_name") {
