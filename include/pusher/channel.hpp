@@ -26,6 +26,12 @@ class ChannelCore;
 struct Member {
   std::string id;    ///< user_id (numbers become their decimal text)
   std::string info;  ///< user_info as JSON text; "" when there is none
+
+  /// A top-level field of `info` as text, without a JSON parser of your own: a string as it
+  /// is, a number or true/false as written; "" when `info` is not a JSON object or has no such
+  /// field (or it holds an object, an array or null). Echo's `user.name` is
+  /// `member.info_string("name")`.
+  PUSHER_API std::string info_string(const std::string& field) const;
 };
 
 /// Called with each event a binding matches.
@@ -74,6 +80,23 @@ class PUSHER_API Channel {
   /// Echo's listenForWhisper: bind(`client-` + name, handler). On presence channels the
   /// event's user_id names the sender.
   Binding listen_for_whisper(const std::string& name, EventHandler handler);
+
+  /// Echo's listen: bind(format_event_name(name, Options::event_names.event_namespace)), so
+  /// `listen("MessageSent", ...)` receives `App\Events\MessageSent` and `listen(".chat.msg")`
+  /// receives `chat.msg`.
+  Binding listen(const std::string& name, EventHandler handler);
+  /// Echo's stopListening: ends every binding of this channel for the event `name` names
+  /// (formatted as listen() does), whether made by listen() or bind(). Their Binding handles
+  /// become inert. Harmless when there is none.
+  void stop_listening(const std::string& name);
+  /// Echo's listenToAll: every application event of this channel (not `pusher:` notices), with
+  /// the event namespace stripped as Echo does: `App\Events\MessageSent` comes as
+  /// `MessageSent`, a name outside the namespace as `.name`.
+  Binding listen_to_all(std::function<void(const std::string& event, const Event& e)> handler);
+  /// Echo's notification: Laravel's broadcast notifications
+  /// (`Illuminate\Notifications\Events\BroadcastNotificationCreated`), usually on the user's
+  /// private channel `private-App.Models.User.{id}`.
+  Binding notification(EventHandler handler);
 
   /// Presence: the members now (a copy); empty before subscription and while reconnecting.
   std::vector<Member> members() const;

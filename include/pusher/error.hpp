@@ -14,7 +14,8 @@ namespace pusher {
 /// Thread safety: a plain value.
 enum class ErrorCode : int {
   ok = 0,
-  /// DNS, TCP, proxy or TLS failed while connecting (message names the libcurl error).
+  /// DNS, TCP, proxy or TLS failed while connecting (message names the libcurl error;
+  /// server_code is 0), or the client gave up after ReconnectPolicy::max_attempts.
   connect_failed = 1,
   /// The server did not answer the WebSocket upgrade correctly (status, headers, accept key).
   handshake_failed = 2,
@@ -24,7 +25,8 @@ enum class ErrorCode : int {
   invalid_utf8 = 4,
   /// A message was larger than the configured maximum (close 1009).
   message_too_large = 5,
-  /// The connection closed; close_code says how (1006 when no close frame arrived).
+  /// The connection closed; server_code holds the close code (1006 when no close frame
+  /// arrived).
   connection_closed = 6,
   /// Something did not happen in time (connect, handshake, pong, HTTP request).
   timeout = 7,
@@ -74,6 +76,11 @@ struct Error {
   int server_code = 0;
   /// The channel concerned, if any.
   std::string channel;
+  /// True when the SDK is already recovering from this by itself (a reconnect or a retry is
+  /// scheduled): a program may log it quietly and wait. False when it needs the program or a
+  /// person (a refused connection, a final auth failure, a dropped message, a callback that
+  /// threw...). One drop of the connection gives one error.
+  bool transient = false;
 
   /// True when this holds an error.
   explicit operator bool() const noexcept { return code != ErrorCode::ok; }

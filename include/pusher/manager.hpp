@@ -49,7 +49,7 @@ struct Stats {
 /// options.host = "127.0.0.1"; options.port = 6001; options.tls = false;
 /// pusher::Manager manager(options);
 /// auto channel = manager.subscribe("chat");
-/// auto binding = channel.bind("App\\Events\\MessageSent", [](const pusher::Event& e) { ... });
+/// auto binding = channel.bind("App\\Events\\MessageSent", [](const pusher::Event& e) { /* e.data */ });
 /// manager.connect();
 /// ```
 ///
@@ -80,12 +80,31 @@ class PUSHER_API Manager {
   void signin();
 
   /// Subscribes (or returns the existing subscription: same name, same Channel). Safe before
-  /// connect(). Throws std::invalid_argument for an invalid channel name.
+  /// connect(). Throws std::invalid_argument for an invalid channel name. Private and presence
+  /// channels are authorised on every (re)connect; an authorisation that fails in a way that
+  /// may pass (no answer, a timeout, 5xx, 429) is retried by itself with the reconnect back-off
+  /// (transient errors), while 401, 403, 419 and other answers are final until the next
+  /// reconnect or a new subscribe() of the name.
   Channel subscribe(const std::string& channel_name);
-  /// Unsubscribes and forgets the channel; its bindings stop. Harmless for an unknown name.
+  /// Unsubscribes and forgets the channel; its bindings stop and the Channel handles of it
+  /// become stale (a later subscribe() of the name gives a new one). Harmless for an unknown
+  /// name.
   void unsubscribe(const std::string& channel_name);
   /// The subscription for a name, if subscribed.
   std::optional<Channel> channel(const std::string& channel_name) const;
+  /// Every subscription now (a copy), in name order.
+  std::vector<Channel> channels() const;
+
+  /// Echo's private(name): subscribe("private-" + name).
+  Channel private_channel(const std::string& name);
+  /// Echo's encryptedPrivate(name): subscribe("private-encrypted-" + name).
+  Channel encrypted_private_channel(const std::string& name);
+  /// Echo's join(name): subscribe("presence-" + name).
+  Channel join(const std::string& name);
+  /// Echo's leave(name): unsubscribes `name`, `private-name`, `private-encrypted-name` and
+  /// `presence-name`, whichever are subscribed. Throws std::invalid_argument for an invalid
+  /// name.
+  void leave(const std::string& name);
 
   /// Calls `handler` for every event named `event`, on any channel.
   Binding bind(const std::string& event, EventHandler handler);
@@ -99,6 +118,14 @@ class PUSHER_API Manager {
   Binding on_error(std::function<void(const Error& error)> handler);
   /// Calls `handler` when a reconnect is scheduled, with the delay before it.
   Binding on_connecting_in(std::function<void(std::chrono::milliseconds delay)> handler);
+  /// The same, with the attempt number too: 1 for the first reconnect after a drop; it counts
+  /// up while attempts fail and starts again once a connection stayed up for an activity
+  /// timeout.
+  Binding on_connecting_in(
+      std::function<void(std::chrono::milliseconds delay, unsigned attempt)> handler);
+  /// pusher-js's connection.bind('message'): every inbound text frame, raw, before it is
+  /// decoded (for debugging and protocol extensions).
+  Binding bind_message(std::function<void(const std::string& frame)> handler);
 
   /// The connection state now (the last one reported to on_state_change).
   ConnectionState state() const;
@@ -106,6 +133,10 @@ class PUSHER_API Manager {
   std::string socket_id() const;
   /// The last `Options::history_capacity` channel events, oldest first (a copy).
   std::vector<Event> history() const;
+  /// The same events decoded as bind_app_events() decodes them.
+  std::vector<AppEvent> app_history() const;
+  /// The last error reported through on_error, if any (a copy).
+  std::optional<Error> last_error() const;
   /// The counters now (a copy).
   Stats stats() const;
 

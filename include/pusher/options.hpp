@@ -55,8 +55,12 @@ struct Endpoint {
 struct ReconnectPolicy {
   std::chrono::milliseconds initial_delay{1000};  ///< the first back-off ceiling
   std::chrono::milliseconds max_delay{30000};     ///< the largest delay between attempts
-  /// 0: never give up. Otherwise the state becomes `failed` after this many failed attempts.
+  /// 0: never give up. Otherwise the state becomes `failed` after this many failed attempts
+  /// (a connection that drops before it stayed up for an activity timeout counts as failed).
   unsigned max_attempts = 0;
+  /// false: no automatic reconnects; after a drop the state becomes `disconnected` and the
+  /// program calls Manager::connect() when it wants.
+  bool enabled = true;
 };
 
 /// Configuration of a Manager. Only `key` and one way to reach the server are required:
@@ -83,6 +87,14 @@ struct Options {
   std::vector<Endpoint> fallback_endpoints;
   /// Sent as the Origin header when set (Reverb's `allowed_origins`).
   std::string origin;
+  /// Extra HTTP headers of the WebSocket upgrade request, in order (a gateway or proxy in
+  /// front of Reverb that wants a token, say). Not the handshake's own headers (Host,
+  /// Upgrade, Connection, Sec-WebSocket-*), and no Origin when `origin` is set.
+  Fields headers;
+  /// Extra query parameters of the WebSocket URL, appended in order after
+  /// `protocol=7&client=cpp&version=..`, names and values percent-encoded (RFC 3986).
+  /// The URL is logged at level info: a secret here shows in the log.
+  Fields query;
 
   /// Verify the TLS peer and host name. Turning it off logs a warning on every connect.
   bool verify_peer = true;

@@ -1,11 +1,12 @@
 // pusher-cli: subscribe to channels and print every event as one JSON line.
 //
 //   pusher-cli [--url ws://HOST:PORT[/PATH] | --host H --port P [--tls] [--path P] | --cluster C]
-//              --key KEY [--states] [--count N] [--timeout S] [--history]
-//              [--auth-endpoint URL [--bearer TOKEN] | --secret SECRET [--user-id ID]
-//               [--user-info JSON]] CHANNEL...
+//              --key KEY [--header 'NAME: VALUE']... [--states] [--count N] [--timeout S]
+//              [--history] [--auth-endpoint URL [--bearer TOKEN] [--auth-header 'NAME: VALUE']...
+//               | --secret SECRET [--user-id ID] [--user-info JSON]] CHANNEL...
 //
 // Lines on stdin, `CHANNEL EVENT JSON`, send client events (private and presence channels).
+// The JSON lines printed, one kind per line, are listed in the README's pusher-cli section.
 //
 // Exit codes: 0 done (--count reached, or stopped), 1 the server refused the connection
 // (4001-4099), 2 usage error, 3 --timeout passed first.
@@ -23,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -64,9 +66,10 @@ struct Args {
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "pusher-cli: " << problem << "\n"
             << "usage: pusher-cli [--url ws://HOST:PORT[/PATH] | --host H --port P [--tls] "
-               "[--path P] | --cluster C] --key KEY [--states] [--count N] [--timeout S] "
-               "[--history] [--auth-endpoint URL [--bearer TOKEN] | --secret S [--user-id ID] "
-               "[--user-info JSON]] CHANNEL...\n";
+               "[--path P] | --cluster C] --key KEY [--header 'NAME: VALUE']... [--states] "
+               "[--count N] [--timeout S] [--history] [--auth-endpoint URL [--bearer TOKEN] "
+               "[--auth-header 'NAME: VALUE']... | --secret S [--user-id ID] [--user-info JSON]] "
+               "CHANNEL...\n";
   std::exit(2);
 }
 
@@ -94,6 +97,19 @@ bool parse_url(const std::string& url, pusher::Options& o) {
     }
   }
   return !o.host.empty();
+}
+
+// `Name: value` (curl's -H form): the name up to the first ':', the value without the blanks
+// around it. The Manager checks the rest (no control characters, no spaces in the name).
+std::pair<std::string, std::string> parse_header(const std::string& text, const char* option) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    usage(std::string(option) + " must be 'NAME: VALUE'");  // not echoed: it may be a token
+  }
+  std::string value = text.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  value.erase(value.find_last_not_of(" \t") + 1);
+  return {text.substr(0, colon), value};
 }
 
 std::string next_value(int& i, int argc, char** argv) {
@@ -138,6 +154,10 @@ Args parse(int argc, char** argv) {
       a.options.auth.endpoint = next_value(i, argc, argv);
     } else if (arg == "--bearer") {
       a.options.auth.bearer_token = next_value(i, argc, argv);
+    } else if (arg == "--auth-header") {
+      a.options.auth.headers.push_back(parse_header(next_value(i, argc, argv), "--auth-header"));
+    } else if (arg == "--header") {
+      a.options.headers.push_back(parse_header(next_value(i, argc, argv), "--header"));
     } else if (arg == "--secret") {
       a.secret = next_value(i, argc, argv);
     } else if (arg == "--user-id") {
@@ -204,6 +224,13 @@ std::string event_line(const pusher::Event& e, const char* type) {
   return line + ",\"type\":\"" + type + "\"}";
 }
 
+// `{"id":..,"info":..}`: info is the member's JSON text, null when it has none.
+std::string member_json(const pusher::Member& m, bool with_info = true) {
+  std::string out = "{\"id\":" + json_string(m.id);
+  if (with_info) out += ",\"info\":" + (m.info.empty() ? std::string("null") : m.info);
+  return out + "}";
+}
+
 volatile std::sig_atomic_t interrupted = 0;
 
 }  // namespace
@@ -251,6 +278,22 @@ int main(int argc, char** argv) {
       if (args.states) {
         bindings.push_back(channel.bind("pusher:subscription_succeeded", [name](const pusher::Event&) {
           emit("{\"subscribed\":" + json_string(name) + "}");
+        }));
+      }
+      if (args.states && name.rfind("presence-", 0) == 0) {
+        // Echo's here / joining / leaving, as member lines.
+        const std::string channel_json = json_string(name);
+        bindings.push_back(channel.here([channel_json](const std::vector<pusher::Member>& members) {
+          std::string list;
+          for (const auto& m : members) list += (list.empty() ? "" : ",") + member_json(m);
+          emit("{\"members\":[" + list + "],\"channel\":" + channel_json + "}");
+        }));
+        bindings.push_back(channel.joining([channel_json](const pusher::Member& m) {
+          emit("{\"member_added\":" + member_json(m) + ",\"channel\":" + channel_json + "}");
+        }));
+        bindings.push_back(channel.leaving([channel_json](const pusher::Member& m) {
+          emit("{\"member_removed\":" + member_json(m, false) + ",\"channel\":" + channel_json +
+               "}");
         }));
       }
     } catch (const std::invalid_argument& e) {

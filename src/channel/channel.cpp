@@ -1,6 +1,9 @@
 #include <pusher/channel.hpp>
 
+#include <cstdio>
 #include <stdexcept>
+
+#include <rapidjson/document.h>
 
 #include "channel/channel_core.hpp"
 #include "manager/manager_core.hpp"
@@ -30,6 +33,26 @@ Binding register_on_loop(const std::shared_ptr<detail::ChannelCore>& core,
 }
 
 }  // namespace
+
+std::string Member::info_string(const std::string& field) const {
+  rapidjson::Document doc;
+  doc.Parse(info.c_str(), info.size());
+  if (doc.HasParseError() || !doc.IsObject()) return {};
+  auto it = doc.FindMember(rapidjson::StringRef(field.c_str(), field.size()));
+  if (it == doc.MemberEnd()) return {};
+  const auto& v = it->value;
+  if (v.IsString()) return {v.GetString(), v.GetStringLength()};
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsUint64()) return std::to_string(v.GetUint64());
+  if (v.IsDouble()) {
+    // As JSON wrote it would be best; the shortest round-tripping form is close enough.
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v.GetDouble());
+    return buffer;
+  }
+  return {};
+}
 
 Channel::Channel(std::shared_ptr<detail::ChannelCore> core) noexcept : core_(std::move(core)) {}
 
@@ -75,6 +98,54 @@ void Channel::whisper(const std::string& name, const std::string& data_json) {
 
 Binding Channel::listen_for_whisper(const std::string& name, EventHandler handler) {
   return bind("client-" + name, std::move(handler));
+}
+
+namespace {
+
+constexpr const char* kNotificationEvent =
+    "Illuminate\\Notifications\\Events\\BroadcastNotificationCreated";
+
+std::string namespace_of(const std::shared_ptr<detail::ChannelCore>& core) {
+  auto manager = core->manager.lock();
+  return manager ? manager->options().event_names.event_namespace : std::string();
+}
+
+// laravel-echo src/channel/pusher-channel.ts listenToAll(): the namespace comes off, and a
+// name outside it is given a leading '.', the form listen() takes for it.
+std::string strip_namespace(const std::string& event, const std::string& event_namespace) {
+  if (event_namespace.empty()) return event;
+  std::string prefix = event_namespace;
+  for (char& c : prefix) {
+    if (c == '.') c = '\\';
+  }
+  prefix += '\\';
+  if (event.rfind(prefix, 0) == 0) return event.substr(prefix.size());
+  return "." + event;
+}
+
+}  // namespace
+
+Binding Channel::listen(const std::string& name, EventHandler handler) {
+  return bind(format_event_name(name, namespace_of(core_)), std::move(handler));
+}
+
+void Channel::stop_listening(const std::string& name) {
+  std::string event = format_event_name(name, namespace_of(core_));
+  // Waits for the loop, as Binding::unbind() does: none of them runs after this returns.
+  core_->loop()->call([core = core_, event] { core->events.unbind_filter(event); });
+}
+
+Binding Channel::listen_to_all(
+    std::function<void(const std::string& event, const Event& e)> handler) {
+  std::string event_namespace = namespace_of(core_);
+  return bind_global([handler = std::move(handler), event_namespace](const Event& e) {
+    if (e.name.rfind("pusher:", 0) == 0 || e.name.rfind("pusher_internal:", 0) == 0) return;
+    handler(strip_namespace(e.name, event_namespace), e);
+  });
+}
+
+Binding Channel::notification(EventHandler handler) {
+  return bind(kNotificationEvent, std::move(handler));
 }
 
 std::vector<Member> Channel::members() const { return core_->members_snapshot(); }

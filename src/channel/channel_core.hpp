@@ -76,6 +76,7 @@ class ChannelCore {
 
   // Loop thread: authorisation (private, presence, encrypted).
   std::uint64_t auth_generation = 0;  // a late answer for an older attempt is dropped
+  unsigned auth_attempts = 0;         // transient auth failures in a row (their back-off)
   std::uint64_t sent_seq = 0;         // order of the subscribe frame sent; 0: none went out
   std::string shared_secret;          // private-encrypted-: base64 of the channel key
   bool refreshing_key = false;        // a fresh key is being fetched; events wait for it

@@ -81,6 +81,14 @@ class Registry {
   }
   bool empty() const noexcept { return slots_.empty(); }
 
+  /// Unbinds every callback whose filter is exactly `name` (Echo's stopListening).
+  void unbind_filter(const std::string& name) {
+    for (auto& slot : slots_) {
+      if (slot->filter == name) slot->unbind();
+    }
+    if (depth_ == 0) sweep();
+  }
+
   /// Unbinds every callback (a channel that is left drops its handlers, as Echo's leave()).
   void clear() {
     for (auto& slot : slots_) slot->unbind();

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "manager/manager_core.hpp"
+#include "protocol/channel.hpp"
 #include "service/service.hpp"
 
 namespace pusher {
@@ -49,6 +50,29 @@ std::optional<Channel> Manager::channel(const std::string& channel_name) const {
   return Channel(std::move(found));
 }
 
+std::vector<Channel> Manager::channels() const {
+  std::vector<Channel> out;
+  for (auto& core : core_->handles()) out.emplace_back(std::move(core));
+  return out;
+}
+
+Channel Manager::private_channel(const std::string& name) { return subscribe("private-" + name); }
+
+Channel Manager::encrypted_private_channel(const std::string& name) {
+  return subscribe("private-encrypted-" + name);
+}
+
+Channel Manager::join(const std::string& name) { return subscribe("presence-" + name); }
+
+void Manager::leave(const std::string& name) {
+  // laravel-echo src/connector/pusher-connector.ts leave(): the name under every prefix.
+  std::string problem = detail::protocol::validate_channel_name(name);
+  if (!problem.empty()) throw std::invalid_argument("invalid channel name '" + name + "': " + problem);
+  for (const char* prefix : {"", "private-", "private-encrypted-", "presence-"}) {
+    core_->unsubscribe(prefix + name);
+  }
+}
+
 namespace {
 
 template <typename RegistryT, typename Fn>
@@ -82,7 +106,18 @@ Binding Manager::on_error(std::function<void(const Error&)> handler) {
 }
 
 Binding Manager::on_connecting_in(std::function<void(std::chrono::milliseconds)> handler) {
+  return on_connecting_in(
+      [handler = std::move(handler)](std::chrono::milliseconds delay, unsigned) { handler(delay); });
+}
+
+Binding Manager::on_connecting_in(
+    std::function<void(std::chrono::milliseconds, unsigned)> handler) {
   return register_on_loop(core_, &detail::ManagerCore::connecting_in_handlers, std::string(),
+                          std::move(handler));
+}
+
+Binding Manager::bind_message(std::function<void(const std::string&)> handler) {
+  return register_on_loop(core_, &detail::ManagerCore::message_handlers, std::string(),
                           std::move(handler));
 }
 
@@ -91,6 +126,10 @@ ConnectionState Manager::state() const { return core_->state(); }
 std::string Manager::socket_id() const { return core_->socket_id(); }
 
 std::vector<Event> Manager::history() const { return core_->history(); }
+
+std::vector<AppEvent> Manager::app_history() const { return core_->app_history(); }
+
+std::optional<Error> Manager::last_error() const { return core_->last_error(); }
 
 Stats Manager::stats() const {
   // call() waits until the task ran (or was refused): nothing writes `result` after.

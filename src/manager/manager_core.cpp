@@ -40,15 +40,17 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
   if (!authorizer_ && !options_.auth.endpoint.empty()) {
     authorizer_ = auth::make_http_authorizer(loop, options_.auth);
   }
-  service_ = std::make_unique<service::Service>(
-      scheduler_, std::move(make_transport), *this, options_, log_, [this] {
-        // splitmix64, then the top 53 bits as a double in [0, 1).
-        std::uint64_t z = (random_state_ += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
-        return static_cast<double>(z >> 11) * 0x1.0p-53;
-      });
+  service_ = std::make_unique<service::Service>(scheduler_, std::move(make_transport), *this,
+                                                options_, log_, [this] { return next_random(); });
+}
+
+double ManagerCore::next_random() {
+  // splitmix64, then the top 53 bits as a double in [0, 1).
+  std::uint64_t z = (random_state_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 
 ManagerCore::~ManagerCore() = default;
@@ -66,6 +68,10 @@ void ManagerCore::start() {
 
 void ManagerCore::report(const Error& error) {
   if (closed_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_error_ = error;
+  }
   log_.warn(std::string(to_string(error.code)) + ": " + error.message);
   error_handlers.dispatch({}, [](auto&& call) {
     try {
@@ -223,6 +229,7 @@ void ManagerCore::on_state_change(StateChange change) {
         continue;
       }
       if (channel->sub == ChannelCore::Sub::authorizing) ++channel->auth_generation;
+      channel->auth_attempts = 0;
       channel->sub = ChannelCore::Sub::idle;
       channel->subscribed = false;
       channel->sent_seq = 0;
@@ -256,8 +263,38 @@ void ManagerCore::on_connected(const std::string& socket_id) {
   }
 }
 
-void ManagerCore::on_connecting_in(std::chrono::milliseconds delay) {
-  connecting_in_handlers.dispatch({}, [this](auto&& call) { guarded("connecting_in", call); }, delay);
+void ManagerCore::on_connecting_in(std::chrono::milliseconds delay, unsigned attempt) {
+  connecting_in_handlers.dispatch({}, [this](auto&& call) { guarded("connecting_in", call); },
+                                  delay, attempt);
+}
+
+void ManagerCore::on_frame(std::string_view frame) {
+  if (message_handlers.empty()) return;  // no copy unless someone listens
+  const std::string text(frame);
+  message_handlers.dispatch({}, [this](auto&& call) { guarded("message", call); }, text);
+}
+
+std::vector<AppEvent> ManagerCore::app_history() const {
+  std::vector<Event> events = history_.snapshot();
+  std::vector<AppEvent> out;
+  out.reserve(events.size());
+  for (const auto& e : events) out.push_back(decode_app_event(e, options_.event_names));
+  return out;
+}
+
+std::optional<Error> ManagerCore::last_error() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_error_;
+}
+
+std::vector<std::shared_ptr<ChannelCore>> ManagerCore::handles() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::shared_ptr<ChannelCore>> out;
+  out.reserve(handles_.size());
+  for (const auto& [name, channel] : handles_) {
+    if (name[0] != '#') out.push_back(channel);
+  }
+  return out;
 }
 
 void ManagerCore::on_error(const Error& error) { report(error); }
@@ -328,6 +365,12 @@ void ManagerCore::dispatch(ChannelCore* channel, const Event& event, bool app_ev
   bool channel_wants = channel != nullptr && !channel->app_events.empty();
   if (!channel_wants && app_events.empty()) return;  // decode only when someone listens
   AppEvent decoded = decode_app_event(event, options_.event_names);
+  if (log_.enabled(LogLevel::debug)) {
+    const auto* unknown = std::get_if<Unknown>(&decoded);
+    if (unknown != nullptr && !unknown->reason.empty()) {
+      log_.debug("event " + event.name + " on " + event.channel + " stays Unknown: " + unknown->reason);
+    }
+  }
   if (channel_wants) channel->app_events.dispatch({}, guard, decoded, event);
   app_events.dispatch({}, guard, decoded, event);
 }

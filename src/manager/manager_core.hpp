@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -64,6 +65,10 @@ class ManagerCore final : public service::ServiceListener,
   ConnectionState state() const;
   std::string socket_id() const;
   std::vector<Event> history() const { return history_.snapshot(); }
+  std::vector<AppEvent> app_history() const;
+  std::optional<Error> last_error() const;
+  /// Every live handle, in name order.
+  std::vector<std::shared_ptr<ChannelCore>> handles() const;
   std::size_t history_bytes() const { return history_.bytes(); }
   /// Queues a client event (validated by Channel::trigger) for `channel`.
   void trigger(const std::shared_ptr<ChannelCore>& channel, const std::string& event,
@@ -78,7 +83,8 @@ class ManagerCore final : public service::ServiceListener,
   Registry<const AppEvent&, const Event&> app_events;
   Registry<const StateChange&> state_handlers;
   Registry<const Error&> error_handlers;
-  Registry<std::chrono::milliseconds> connecting_in_handlers;
+  Registry<std::chrono::milliseconds, unsigned> connecting_in_handlers;
+  Registry<const std::string&> message_handlers;
   service::Service& service() noexcept { return *service_; }
   bool has_service() const noexcept { return service_ != nullptr; }
   /// The channel registry entry for a name (loop thread), or null.
@@ -106,7 +112,8 @@ class ManagerCore final : public service::ServiceListener,
   void on_connected(const std::string& socket_id) override;
   void on_message(protocol::Inbound& message) override;
   void on_error(const Error& error) override;
-  void on_connecting_in(std::chrono::milliseconds delay) override;
+  void on_connecting_in(std::chrono::milliseconds delay, unsigned attempt) override;
+  void on_frame(std::string_view frame) override;
 
   void teardown_on_loop();
 
@@ -119,6 +126,9 @@ class ManagerCore final : public service::ServiceListener,
   void on_authorised(const std::shared_ptr<ChannelCore>& channel, std::uint64_t generation,
                      const std::string& socket_id, bool for_decrypt, AuthResult result);
   void send_authorised_subscribe(ChannelCore& channel, const AuthResult& result);
+  static bool auth_failure_is_transient(const Error& error);
+  void retry_authorisation(const std::shared_ptr<ChannelCore>& channel, const Error& failure);
+  double next_random();
   void fail_subscription(ChannelCore& channel, const std::string& type, const std::string& error,
                          int status, ErrorCode code);
   void reject_client_events(ChannelCore& channel, const std::string& why);
@@ -180,6 +190,7 @@ class ManagerCore final : public service::ServiceListener,
   std::map<std::string, std::shared_ptr<ChannelCore>> handles_;
   ConnectionState state_ = ConnectionState::initialized;
   std::string socket_id_;
+  std::optional<Error> last_error_;
 };
 
 }  // namespace pusher::detail

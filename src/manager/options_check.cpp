@@ -47,6 +47,44 @@ void check_fields(const std::string& field, const Fields& fields, bool names_are
   }
 }
 
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (std::tolower(x) != std::tolower(y)) return false;
+  }
+  return true;
+}
+
+// Extra upgrade headers: header fields, not empty, and none of the ones the WebSocket client
+// writes itself (RFC 6455 §4.1): a second Sec-WebSocket-Key or Upgrade breaks the handshake.
+void check_upgrade_headers(const Options& o) {
+  check_fields("headers", o.headers, true);
+  for (const auto& [name, value] : o.headers) {
+    if (name.empty()) bad("headers", "has a header without a name");
+    for (const char* own : {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
+                            "Sec-WebSocket-Version", "Sec-WebSocket-Extensions"}) {
+      if (same_name(name, own)) {
+        bad("headers", "must not set " + name + ": the WebSocket client sets it");
+      }
+    }
+    if (!o.origin.empty() && same_name(name, "Origin")) {
+      bad("headers", "holds an Origin header and Options::origin is set too");
+    }
+  }
+}
+
+// Extra URL query parameters: percent-encoded when the URL is built, so only control
+// characters (a stray newline from a config file) and nameless parameters are mistakes.
+void check_query(const Fields& query) {
+  for (const auto& [name, value] : query) {
+    if (name.empty()) bad("query", "has a parameter without a name");
+    if (has_control(name)) bad("query", "name contains a control character: '" + name + "'");
+    if (has_control(value)) bad("query", "value of " + name + " contains a control character");
+  }
+}
+
 void check_positive(const std::string& field, std::chrono::milliseconds value) {
   if (value.count() <= 0) bad(field, "must be more than 0 ms");
 }
@@ -73,6 +111,8 @@ void validate_options(const Options& o) {
     check_endpoint(field, e.host, e.port, e.path);
   }
   check_token("origin", o.origin);
+  check_upgrade_headers(o);
+  check_query(o.query);
   if (has_control(o.ca_file)) bad("ca_file", "contains a control character");
   if (o.proxy && has_control(*o.proxy)) bad("proxy", "contains a control character");
   check_positive("connect_timeout", o.connect_timeout);

@@ -149,11 +149,51 @@ void ManagerCore::on_authorised(const std::shared_ptr<ChannelCore>& channel,
   }
   if (channel->sub != Sub::authorizing) return;
   if (result.error) {
+    if (auth_failure_is_transient(result.error)) {
+      retry_authorisation(channel, result.error);
+      return;
+    }
     fail_subscription(*channel, "AuthError", result.error.message, result.error.server_code,
-                      ErrorCode::auth_failed);
+                      result.error.code == ErrorCode::timeout ? ErrorCode::timeout
+                                                              : ErrorCode::auth_failed);
     return;
   }
+  channel->auth_attempts = 0;
   send_authorised_subscribe(*channel, result);
+}
+
+bool ManagerCore::auth_failure_is_transient(const Error& error) {
+  // No answer, a timeout, a server error or "too many requests" may pass: retried with a
+  // back-off. 401, 403 and 419 (Laravel's expired CSRF token) and other answers are final
+  // until the next reconnect or subscribe().
+  const int status = error.server_code;
+  return error.code == ErrorCode::timeout || status == 0 || status == 429 ||
+         (status >= 500 && status <= 599);
+}
+
+void ManagerCore::retry_authorisation(const std::shared_ptr<ChannelCore>& channel,
+                                      const Error& failure) {
+  auto delay = service::backoff_delay(service::CloseAction::backoff, channel->auth_attempts++,
+                                      options_.reconnect.initial_delay, options_.reconnect.max_delay,
+                                      next_random());
+  Error error{failure.code == ErrorCode::timeout ? ErrorCode::timeout : ErrorCode::auth_failed,
+              "subscription to " + channel->name() + ": authorisation failed (" + failure.message +
+                  "); retrying in " + std::to_string(delay.count()) + " ms",
+              failure.server_code, channel->name()};
+  error.transient = true;
+  report(error);
+  std::uint64_t generation = channel->auth_generation;
+  scheduler_.add_timer(delay, [self = weak_from_this(), weak = std::weak_ptr<ChannelCore>(channel),
+                               generation] {
+    auto core = self.lock();
+    auto ch = weak.lock();
+    // Still waiting, on the same connection and the same attempt: ask again.
+    if (!core || !ch || ch->auth_generation != generation || ch->sub != Sub::authorizing ||
+        core->live(ch->name()) != ch || core->service_->state() != ConnectionState::connected) {
+      return;
+    }
+    core->authorise(ch, false);
+  });
 }
 
 void ManagerCore::send_authorised_subscribe(ChannelCore& channel, const AuthResult& result) {
@@ -284,7 +324,10 @@ void ManagerCore::on_server_error(const protocol::ServerError& m) {
       return;
     }
   }
-  report(Error{ErrorCode::server_error, "server error: " + m.message, m.code, m.channel});
+  Error error{ErrorCode::server_error, "server error: " + m.message, m.code, m.channel};
+  // 4100-4299 announce a close after which the SDK reconnects (Pusher protocol reference).
+  error.transient = m.code >= 4100 && m.code <= 4299;
+  report(error);
 }
 
 void ManagerCore::on_member_added(const protocol::MemberAdded& m) {

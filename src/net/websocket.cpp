@@ -96,7 +96,10 @@ void WebSocket::on_connected(int curl_code) {
   if (curl_code != CURLE_OK) {
     std::string detail = curl_error_[0] ? curl_error_.get()
                                          : curl_easy_strerror(static_cast<CURLcode>(curl_code));
-    fail(0, make_error(ErrorCode::connect_failed, "connect failed: " + detail, curl_code));
+    // server_code is for what a server said (close codes, Pusher codes): libcurl's own code
+    // goes into the message.
+    fail(0, make_error(ErrorCode::connect_failed,
+                       "connect failed: " + detail + " (libcurl error " + std::to_string(curl_code) + ")"));
     return;
   }
   curl_socket_t fd = CURL_SOCKET_BAD;

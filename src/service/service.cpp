@@ -31,6 +31,31 @@ std::string normalised_path(std::string path) {
   return path;
 }
 
+// RFC 3986 §2.3: unreserved characters stay, every other byte becomes %XX (§2.1, upper case).
+void append_encoded(std::string& out, const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+}
+
+// Options::query after the protocol parameters: `&name=value`, both percent-encoded.
+void append_query(std::string& url, const Fields& query) {
+  for (const auto& [name, value] : query) {
+    url.push_back('&');
+    append_encoded(url, name);
+    url.push_back('=');
+    append_encoded(url, value);
+  }
+}
+
 }  // namespace
 
 std::string build_url(const Endpoint& endpoint, const std::string& key) {
@@ -83,13 +108,16 @@ std::string Service::url_for(std::size_t index) const {
     endpoint.tls = true;
     if (endpoint.port == 80) endpoint.port = 443;
   }
-  return build_url(endpoint, options_.key);
+  std::string url = build_url(endpoint, options_.key);
+  append_query(url, options_.query);
+  return url;
 }
 
 net::WebSocketOptions Service::transport_options(std::size_t endpoint) const {
   net::WebSocketOptions o;
   o.url = url_for(endpoint);
   if (!options_.origin.empty()) o.headers.push_back({"Origin", options_.origin});
+  for (const auto& [name, value] : options_.headers) o.headers.push_back({name, value});
   o.verify_peer = options_.verify_peer;
   o.ca_file = options_.ca_file;
   o.proxy = options_.proxy;
@@ -152,7 +180,8 @@ void Service::start_attempt() {
   transport_active_ = true;
   net::WebSocketOptions o = transport_options(endpoint_);
   if (!o.verify_peer) log_.warn("TLS peer verification is OFF: the server is not authenticated");
-  log_.info("connecting to " + o.url);
+  // Options::query may carry a gateway's token: the log shows the URL without it.
+  log_.info("connecting to " + o.url.substr(0, o.url.find('&', o.url.find("version="))));
   handshake_timer_ = scheduler_.add_timer(options_.connect_timeout, [this] {
     handshake_timer_ = 0;
     if (transport_active_ && !handshake_done_) {
@@ -174,6 +203,8 @@ void Service::on_text(std::string_view message) {
     cancel(pong_timer_);
     arm_activity_timer(activity_timeout_);
   }
+  listener_.on_frame(message);
+  if (!transport_active_) return;  // a frame callback ended the connection
   auto decoded = protocol::decode(message);
   if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
     report(ErrorCode::malformed_message, "skipped a malformed message: " + failure->message);
@@ -244,13 +275,16 @@ void Service::on_server_error(const protocol::ServerError& error, protocol::Inbo
   // Remembered to explain a code-less close that follows. Not a 4009 once connected: Reverb's
   // channel-less 4009 refuses one subscription and keeps the connection, and a network drop
   // soon after must not read as "refused, never reconnect".
+  const bool closes = error.code >= 4000 && error.code <= 4299 && error.code != 4009;
   if (!handshake_done_ || error.code != 4009) {
     recent_error_code_ = error.code;
+    recent_error_message_ = error.message;
     recent_error_at_ = scheduler_.now();
+    recent_error_reported_ = false;
   }
   if (!handshake_done_) {
     // Before the handshake a pusher:error decides like a close code: Reverb sends 4004 and
-    // 4009 as messages and leaves the socket open (protocol.md §1.4, §4).
+    // 4009 as messages and leaves the socket open (Pusher protocol reference, "Error codes").
     // Reported once, through on_close, as the reason the attempt ended.
     if (transport_active_) {
       transport_->abort(Error{ErrorCode::server_error,
@@ -258,7 +292,10 @@ void Service::on_server_error(const protocol::ServerError& error, protocol::Inbo
     }
     return;
   }
-  // After the handshake it is informational; the Manager ties 4009 to a pending subscription.
+  if (closes && error.code < 4100) return;  // 4000-4099: the close that follows reports it
+  // After the handshake the Manager reports it (and ties a channel-less 4009 to a pending
+  // subscription); a close it announces is then not reported a second time.
+  if (closes) recent_error_reported_ = true;
   listener_.on_message(inbound);
 }
 
@@ -281,31 +318,40 @@ void Service::on_close(const net::CloseEvent& event) {
     closed();
   }
   if (stopping_) return;
-  if (event.code == kCloseTooBig && event.sent_code == 0) {
-    listener_.on_error(Error{ErrorCode::message_too_large,
-                             "the server closed with 1009: a message we sent was over its size "
-                             "limit (Reverb's is 10,000 bytes; see Options::max_client_event_size)",
-                             kCloseTooBig, {}});
-  } else if (event.error) {
-    listener_.on_error(event.error);
-  }
-  if (stopping_) return;
   bool recent = recent_error_code_ != 0 && scheduler_.now() - recent_error_at_ <= kErrorExplainsClose;
   int code = effective_close_code(event.code, recent ? recent_error_code_ : 0);
+  bool explained = recent && recent_error_reported_ && (code == recent_error_code_ || code == event.code);
+  std::string server_message = recent ? recent_error_message_ : event.reason;
   recent_error_code_ = 0;
+  recent_error_reported_ = false;
   // A failed attempt moves on to the next endpoint; a drop first retries the same one.
   if (!was_connected) endpoint_ = (endpoint_ + 1) % endpoints_.size();
-  after_drop(code);
+  after_drop(code, close_error(event), explained, server_message);
 }
 
-void Service::after_drop(int code) {
+Error Service::close_error(const net::CloseEvent& event) const {
+  Error error = event.error;
+  // A close 1009 from the server (echoed by us, RFC 6455 §5.5.1): what we sent was too big.
+  if (event.code == kCloseTooBig && error.code == ErrorCode::connection_closed) {
+    error = Error{ErrorCode::message_too_large,
+                  "the server closed with 1009: a message we sent was over its size limit "
+                  "(Reverb's is 10,000 bytes; see Options::max_client_event_size)",
+                  kCloseTooBig, {}};
+  }
+  return error;
+}
+
+void Service::after_drop(int code, Error error, bool explained, const std::string& server_message) {
+  // One drop, one error: the close's own, flagged transient when a reconnect follows, or the
+  // refusal or the giving up that ends the reconnects.
   CloseAction action = classify_close(code);
   if (action == CloseAction::refused) {
     stopping_ = true;
     cancel(unavailable_timer_);
     set_state(ConnectionState::disconnected);
     report(ErrorCode::connection_refused,
-           "the server refused the connection (" + std::to_string(code) + "): not reconnecting",
+           "the server refused the connection (" + std::to_string(code) + ")" +
+               (server_message.empty() ? "" : ": " + server_message) + "; not reconnecting",
            code);
     return;
   }
@@ -315,7 +361,20 @@ void Service::after_drop(int code) {
     cancel(unavailable_timer_);
     set_state(ConnectionState::failed);
     report(ErrorCode::connect_failed, "gave up after " + std::to_string(attempts_) +
-                                          " failed attempts");
+                                          " failed attempts" +
+                                          (error ? ": the last one: " + error.message : ""));
+    return;
+  }
+  if (error && !explained) {
+    error.transient = options_.reconnect.enabled;
+    listener_.on_error(error);
+    if (stopping_) return;
+  }
+  if (!options_.reconnect.enabled) {
+    stopping_ = true;
+    cancel(unavailable_timer_);
+    set_state(ConnectionState::disconnected);
+    log_.info("automatic reconnects are off (ReconnectPolicy::enabled): staying disconnected");
     return;
   }
   schedule_reconnect(action);
@@ -328,7 +387,7 @@ void Service::schedule_reconnect(CloseAction action) {
                                      options_.reconnect.max_delay, random_unit_());
   ++attempts_;
   log_.info("reconnecting in " + std::to_string(delay.count()) + " ms");
-  listener_.on_connecting_in(delay);
+  listener_.on_connecting_in(delay, attempts_);
   if (stopping_) return;
   reconnect_timer_ = scheduler_.add_timer(delay, [this] { start_attempt(); });
 }

@@ -31,8 +31,10 @@ class ServiceListener {
   /// Every inbound message that is not about the connection itself.
   virtual void on_message(protocol::Inbound& message) = 0;
   virtual void on_error(const Error& error) = 0;
-  /// The next attempt starts after `delay`.
-  virtual void on_connecting_in(std::chrono::milliseconds delay) = 0;
+  /// Attempt `attempt` (1 for the first after a drop) starts after `delay`.
+  virtual void on_connecting_in(std::chrono::milliseconds delay, unsigned attempt) = 0;
+  /// Every inbound text message, before it is decoded.
+  virtual void on_frame(std::string_view /*frame*/) {}
 };
 
 /// Counters of one connection's life, over all reconnects.
@@ -92,7 +94,8 @@ class Service final : private net::WebSocketListener {
   void start_attempt();
   void on_established(const protocol::ConnectionEstablished& established);
   void on_server_error(const protocol::ServerError& error, protocol::Inbound& inbound);
-  void after_drop(int close_code);
+  void after_drop(int close_code, Error error, bool explained, const std::string& server_message);
+  Error close_error(const net::CloseEvent& event) const;
   void schedule_reconnect(CloseAction action);
   void set_state(ConnectionState state);
   void arm_activity_timer(std::chrono::milliseconds after);
@@ -125,6 +128,8 @@ class Service final : private net::WebSocketListener {
   std::chrono::milliseconds activity_timeout_{0};
 
   int recent_error_code_ = 0;
+  std::string recent_error_message_;
+  bool recent_error_reported_ = false;  // the Manager reported it: its close is not reported again
   net::Scheduler::Clock::time_point recent_error_at_{};
 
   net::Scheduler::TimerId handshake_timer_ = 0;

@@ -45,7 +45,7 @@ struct FakeServerSide {
   void refuse_connect() {
     connecting = false;
     detail::net::CloseEvent e;
-    e.error = Error{ErrorCode::connect_failed, "connection refused (fake)", 7, {}};
+    e.error = Error{ErrorCode::connect_failed, "connection refused (fake)", 0, {}};
     listener->on_close(e);
   }
 };

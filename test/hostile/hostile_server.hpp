@@ -79,6 +79,8 @@ class Conn {
   bool read_request(Millis timeout = Millis(5000));
   /// The Sec-WebSocket-Key of the request read.
   const std::string& key() const { return key_; }
+  /// The upgrade request read (request line, headers and the blank line); empty before.
+  const std::string& request() const { return request_; }
   /// The correct 101 answer for key(), or one carrying `accept` as Sec-WebSocket-Accept.
   std::string response_101(std::optional<std::string> accept = std::nullopt) const;
   /// read_request() then the correct 101.
@@ -144,6 +146,7 @@ class Conn {
   std::string in_;
   std::size_t in_off_ = 0;  // bytes of in_ already decoded
   std::string key_;
+  std::string request_;
   bool peer_closed_ = false;
 };
 
@@ -202,5 +205,83 @@ std::string pusher_message_no_data(std::string_view event, std::string_view chan
 std::string established(std::string_view socket_id = "123.456", int activity_timeout = 120);
 /// A JSON string literal (with quotes) for `s`.
 std::string json_quote(std::string_view s);
+
+// ---- Reverb mode ----
+
+/// How the Reverb mode is set up. The defaults are Laravel Reverb 1.10.2's stock configuration
+/// (config/reverb.php: activity_timeout 30, ping_interval 60, max_message_size 10,000).
+struct ReverbConfig {
+  std::string app_key = "reverb-key";
+  std::string app_secret = "reverb-secret";
+  /// Seconds, announced in `pusher:connection_established`.
+  int activity_timeout = 30;
+  /// A subscribed connection silent this long is inactive: the next tick pings it, and the
+  /// tick after prunes it (4201, then a drop) if it is still silent.
+  Millis ping_interval{60000};
+  /// The period of the timer that prunes stale connections and then pings inactive ones.
+  Millis tick{60000};
+  /// A message larger than this gets close 1009 "Maximum message size exceeded".
+  std::size_t max_message_size = 10000;
+  /// Not Reverb: the client's `pusher:pong` messages are lost on the way (as on a network
+  /// that drops them), so a connection that does answer the server's ping is pruned anyway.
+  bool lose_pongs = false;
+};
+
+/// Laravel Reverb 1.10.2 on the hostile server, frame for frame as captured from the real one
+/// (Reverb's src/Protocols/Pusher/Server.php, EventHandler.php, ClientEvent.php,
+/// Channels/Concerns/InteractsWith{Private,Presence}Channels.php, src/Jobs/
+/// PingInactiveConnections.php and PruneStaleConnections.php):
+/// - a 101 with `x-powered-by: Laravel Reverb`, then `pusher:connection_established` with its
+///   data as a JSON string; an unknown app key gets the 101, then `pusher:error` 4001
+///   "Application does not exist", then a TCP drop with no close frame;
+/// - `pusher:ping` (any data) answered with `{"event":"pusher:pong"}`, no data; a ping frame
+///   with a pong frame carrying its payload;
+/// - subscriptions signed with the app secret (the key before ':' is not checked); a bad or
+///   missing signature gets a channel-less `pusher:error` 4009 "Connection is unauthorized"
+///   and the connection stays; presence data `{"presence":{"count","ids","hash"}}`, with
+///   count 0, no ids and `"hash":[]` as soon as one subscriber has no user_id;
+///   `pusher_internal:member_added` / `member_removed` to the other subscribers;
+/// - client events (`client-` events of members, on any kind of channel) forwarded to the
+///   other subscribers as `{"event","channel","data","user_id"?}`, with `data` an object (a
+///   JSON string holding an object is decoded), and user_id on presence channels; data that
+///   is no object gets 4200; a client event on a channel the sender is not in gets 4009 "The
+///   client is not a member of the specified channel."; other events are ignored;
+/// - anything unparsable, a binary message, an unknown `pusher:` event or one without its
+///   channel: `pusher:error` 4200 "Invalid message format", and the connection stays;
+/// - a message over max_message_size: close 1009 "Maximum message size exceeded", no
+///   `pusher:error`;
+/// - every `tick`: subscribed connections that were pinged and stayed silent get
+///   `pusher:error` 4201 "Pong reply not received in time" and a TCP drop with no close frame;
+///   then subscribed connections silent for `ping_interval` get `{"event":"pusher:ping"}`.
+///   Connections with no subscription are never pinged nor pruned.
+/// Server frames are written as PHP's json_encode writes them (`\/`, `\uXXXX`).
+class ReverbServer {
+ public:
+  explicit ReverbServer(ReverbConfig config = {});
+  /// Stops the timer, then every connection (joins every thread).
+  ~ReverbServer();
+  ReverbServer(const ReverbServer&) = delete;
+  ReverbServer& operator=(const ReverbServer&) = delete;
+
+  int port() const { return server_->port(); }
+  const ReverbConfig& config() const;
+  /// The underlying server: connections and what each client sent.
+  HostileServer& server() { return *server_; }
+  /// Reverb's HTTP API: `{"event":..,"data":"<data>","channel":..}` to every subscriber.
+  void trigger(const std::string& channel, const std::string& event, const std::string& data);
+  /// The text messages and close frames the server sent on connection `index`, in order
+  /// (a close frame as `[close CODE REASON]`, a pong frame as `[pong PAYLOAD]`).
+  std::vector<std::string> sent(int index) const;
+  /// Waits until connection `index` was sent a message containing `needle`.
+  bool wait_sent(int index, std::string_view needle, Millis timeout) const;
+  /// The socket id given to connection `index` ("" if none yet).
+  std::string socket_id(int index) const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+  std::unique_ptr<HostileServer> server_;
+};
 
 }  // namespace pusher::test::hostile

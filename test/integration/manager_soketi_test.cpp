@@ -6,6 +6,8 @@
 
 #include <condition_variable>
 #include <map>
+#include <thread>
+#include <variant>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -209,4 +211,103 @@ TEST_CASE("many Managers share one loop thread; destroying one leaves the others
     REQUIRE(w.wait([&] { return !w.events.empty(); }));
     CHECK(w.event_count() == 1);
   }
+}
+
+// ---- Laravel Echo's calls, as a C++ program writes them -------------------------------------
+
+TEST_CASE("Echo-shaped calls against soketi: listen, stopListening, listenToAll, leave, channels") {
+  pusher::test::SoketiServer soketi;
+  pusher::Manager manager(options_for(soketi));
+  Watcher w(manager);
+  std::vector<std::string> frames, listened, all, notified;
+  std::mutex mutex;
+  auto raw = manager.bind_message([&](const std::string& f) {
+    std::lock_guard<std::mutex> lock(mutex);
+    frames.push_back(f);
+  });
+  auto room = manager.subscribe("room");
+  auto heard = room.listen("MessageSent", [&](const pusher::Event& e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    listened.push_back(e.name);
+  });
+  auto every = room.listen_to_all([&](const std::string& name, const pusher::Event&) {
+    std::lock_guard<std::mutex> lock(mutex);
+    all.push_back(name);
+  });
+  auto notes = room.notification([&](const pusher::Event& e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    notified.push_back(e.data);
+  });
+  manager.connect();
+  REQUIRE(w.wait_subscribed("room"));
+  soketi.trigger("room", "App\\Events\\MessageSent", R"({"text":"hi"})");
+  soketi.trigger("room", "order.shipped", R"({"id":7})");
+  soketi.trigger("room", "Illuminate\\Notifications\\Events\\BroadcastNotificationCreated",
+                 R"({"type":"invoice.paid"})");
+  REQUIRE(w.wait([&] { return w.events.size() >= 3; }));
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(listened == std::vector<std::string>{"App\\Events\\MessageSent"});
+    CHECK(all == std::vector<std::string>{"MessageSent", ".order.shipped",
+                                          ".Illuminate\\Notifications\\Events\\BroadcastNotificationCreated"});
+    REQUIRE(notified.size() == 1);
+    CHECK(notified[0] == R"({"type":"invoice.paid"})");
+    bool saw_raw = false;
+    for (const auto& f : frames) saw_raw = saw_raw || f.find("order.shipped") != std::string::npos;
+    CHECK(saw_raw);
+  }
+  // The history, decoded: the first is a MessageSent.
+  auto typed = manager.app_history();
+  REQUIRE(typed.size() == 3);
+  CHECK(std::holds_alternative<pusher::MessageSent>(typed[0]));
+
+  // stopListening: every binding for the name ends, the RAII handle is inert.
+  room.stop_listening("MessageSent");
+  CHECK_FALSE(heard.active());
+  soketi.trigger("room", "App\\Events\\MessageSent", R"({"text":"again"})");
+  REQUIRE(w.wait([&] { return w.events.size() >= 4; }));
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(listened.size() == 1);
+    CHECK(all.size() == 4);
+  }
+
+  // leave() under every prefix; channels() lists what is left.
+  auto news = manager.subscribe("news");
+  auto priv = manager.subscribe("private-news");  // no authorizer: it fails, and says why
+  CHECK(manager.channels().size() == 3);
+  REQUIRE(w.wait([&] { return !w.errors.empty(); }));
+  auto last = manager.last_error();
+  REQUIRE(last.has_value());
+  CHECK(last->code == pusher::ErrorCode::auth_failed);
+  CHECK(last->channel == "private-news");
+  manager.leave("news");
+  auto left = manager.channels();
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].name() == "room");
+}
+
+TEST_CASE("ReconnectPolicy::enabled = false: after a drop the Manager stays disconnected") {
+  pusher::test::SoketiServer soketi;
+  pusher::Options o = options_for(soketi);
+  o.reconnect.enabled = false;
+  pusher::Manager manager(o);
+  Watcher w(manager);
+  std::vector<unsigned> attempts;
+  auto a = manager.on_connecting_in([&](std::chrono::milliseconds, unsigned attempt) {
+    std::lock_guard<std::mutex> lock(w.mutex);
+    attempts.push_back(attempt);
+  });
+  manager.subscribe("room");
+  manager.connect();
+  REQUIRE(w.wait_subscribed("room"));
+  soketi.kill_hard();
+  REQUIRE(w.wait([&] {
+    return !w.states.empty() && w.states.back().current == pusher::ConnectionState::disconnected;
+  }));
+  soketi.restart();
+  std::this_thread::sleep_for(500ms);  // a reconnect, were there one, would start at once
+  std::lock_guard<std::mutex> lock(w.mutex);
+  CHECK(attempts.empty());
+  CHECK(manager.state() == pusher::ConnectionState::disconnected);
 }

@@ -467,3 +467,79 @@ TEST_CASE("regression: outbound client events are checked at the call: size and 
                   std::invalid_argument);
   CHECK_NOTHROW(ch.whisper("typing", "{\"t\":\"" + std::string(9000, 'x') + "\"}"));
 }
+
+TEST_CASE("an auth endpoint that answers 503 twice and then signs: subscribed, no reconnect") {
+  auto scripted = std::make_shared<ScriptedAuthorizer>();
+  pusher::Options o;
+  o.authorizer = scripted;
+  Harness h(o);
+  auto ch = h.core->subscribe("private-room");
+  h.connect();
+  auto fail_503 = [] {
+    pusher::AuthResult r;
+    r.error = pusher::Error{ErrorCode::auth_failed, "HTTP 503", 503, {}};
+    return r;
+  };
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(scripted->callbacks.size() == static_cast<std::size_t>(i + 1));
+    scripted->callbacks.back()(fail_503());
+    h.settle();
+    h.on_loop([&] { h.clock.advance(std::chrono::seconds(70)); });  // past any back-off
+    h.settle();
+  }
+  REQUIRE(scripted->callbacks.size() == 3);
+  auto good = pusher::make_secret_authorizer("278d425bdf160c739803", "7ad3773142a6692b25b8");
+  good->authorize(scripted->requests.back(), scripted->callbacks.back());
+  h.settle();
+  h.server_says(R"({"event":"pusher_internal:subscription_succeeded","channel":"private-room"})");
+  CHECK(ch->subscribed.load());
+  h.on_loop([&] {
+    CHECK(h.server.connects.size() == 1);  // no reconnect was needed
+    int transient = 0;
+    for (auto& e : h.errors) transient += e.code == ErrorCode::auth_failed && e.transient ? 1 : 0;
+    CHECK(transient == 2);
+    for (auto& e : h.seen) CHECK(e.name != "pusher:subscription_error");
+  });
+}
+
+TEST_CASE("401, 403 and 419 are final until the next reconnect or subscribe()") {
+  for (int status : {401, 403, 419}) {
+    CAPTURE(status);
+    auto scripted = std::make_shared<ScriptedAuthorizer>();
+    pusher::Options o;
+    o.authorizer = scripted;
+    Harness h(o);
+    auto ch = h.core->subscribe("private-room");
+    h.connect();
+    pusher::AuthResult r;
+    r.error = pusher::Error{ErrorCode::auth_failed, "HTTP", status, {}};
+    scripted->callbacks.at(0)(r);
+    h.settle();
+    h.on_loop([&] { h.clock.advance(std::chrono::seconds(120)); });
+    h.settle();
+    CHECK(scripted->callbacks.size() == 1);
+    h.on_loop([&] {
+      REQUIRE_FALSE(h.errors.empty());
+      CHECK(h.errors.back().code == ErrorCode::auth_failed);
+      CHECK_FALSE(h.errors.back().transient);
+    });
+  }
+}
+
+TEST_CASE("an auth timeout arrives as ErrorCode::timeout, as auth.hpp says") {
+  auto scripted = std::make_shared<ScriptedAuthorizer>();
+  pusher::Options o;
+  o.authorizer = scripted;
+  Harness h(o);
+  auto ch = h.core->subscribe("private-room");
+  h.connect();
+  pusher::AuthResult r;
+  r.error = pusher::Error{ErrorCode::timeout, "auth endpoint did not answer within 10000 ms", 0, {}};
+  scripted->callbacks.at(0)(r);
+  h.settle();
+  h.on_loop([&] {
+    REQUIRE_FALSE(h.errors.empty());
+    CHECK(h.errors.back().code == ErrorCode::timeout);
+    CHECK(h.errors.back().transient);  // and it is retried
+  });
+}

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <variant>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -481,4 +483,45 @@ TEST_CASE("a Manager destroyed from its own callback finishes after the callback
   m->connect();
   CHECK(done.get_future().wait_for(10s) == std::future_status::ready);
   CHECK(calls.load() == 1);  // the "disconnected" change came after the destructor: not reported
+}
+
+TEST_CASE("a typed name whose data does not fit says why: Unknown::reason and a debug line") {
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  pusher::Options o = Harness::base_options();
+  o.log_level = pusher::LogLevel::debug;
+  o.logger = [&](pusher::LogLevel, const std::string& line) {
+    std::lock_guard<std::mutex> lock(lines_mutex);
+    lines.push_back(line);
+  };
+  Harness h(o);
+  std::vector<pusher::AppEvent> typed;
+  h.on_loop([&] {
+    h.bindings.emplace_back(h.core->app_events.add(
+        h.ref, "", [&typed](const pusher::AppEvent& a, const Event&) { typed.push_back(a); }));
+  });
+  h.core->subscribe("room");
+  h.connect();
+  h.succeed("room");
+  h.event("room", "App\\\\Events\\\\MessageSent", R"("{\"id\":1}")");
+  REQUIRE(typed.size() == 1);
+  const auto* unknown = std::get_if<pusher::Unknown>(&typed[0]);
+  REQUIRE(unknown != nullptr);
+  CHECK_FALSE(unknown->reason.empty());
+  std::lock_guard<std::mutex> lock(lines_mutex);
+  bool logged = false;
+  for (const auto& l : lines) logged = logged || l.find("stays Unknown: " + unknown->reason) != std::string::npos;
+  CHECK(logged);
+}
+
+TEST_CASE("Member::info_string reads a top-level field of user_info (Echo's user.name)") {
+  pusher::Member m{"1", R"({"name":"Ann \u00e9","age":42,"admin":true,"tags":["a"],"nothing":null})"};
+  CHECK(m.info_string("name") == "Ann \xc3\xa9");
+  CHECK(m.info_string("age") == "42");
+  CHECK(m.info_string("admin") == "true");
+  CHECK(m.info_string("tags").empty());
+  CHECK(m.info_string("nothing").empty());
+  CHECK(m.info_string("missing").empty());
+  CHECK(pusher::Member{"2", ""}.info_string("name").empty());
+  CHECK(pusher::Member{"3", "not json"}.info_string("name").empty());
 }

@@ -44,7 +44,11 @@ struct Recorder : pusher::detail::service::ServiceListener {
         message));
   }
   void on_error(const pusher::Error& error) override { errors.push_back(error); }
-  void on_connecting_in(std::chrono::milliseconds delay) override { delays.push_back(delay); }
+  void on_connecting_in(std::chrono::milliseconds delay, unsigned attempt) override {
+    delays.push_back(delay);
+    attempts.push_back(attempt);
+  }
+  std::vector<unsigned> attempts;
 
   bool has_error(ErrorCode code) const {
     for (const auto& e : errors) {
@@ -237,8 +241,10 @@ TEST_CASE("a pusher:error before the handshake decides like a close code (socket
     f.server.message(R"({"event":"pusher:error","data":"{\"code\":4004,\"message\":\"Application is over connection quota\"}"})");
     CHECK_FALSE(f.server.open);
     CHECK(f.service->state() == ConnectionState::disconnected);
-    CHECK(f.recorder.has_error(ErrorCode::server_error));
-    CHECK(f.recorder.has_error(ErrorCode::connection_refused));
+    // One error for the one refusal, with the server's words.
+    CHECK_FALSE(f.recorder.has_error(ErrorCode::server_error));
+    REQUIRE(f.recorder.has_error(ErrorCode::connection_refused));
+    CHECK(f.recorder.errors.back().message.find("over connection quota") != std::string::npos);
   }
   SUBCASE("4100 over capacity: back off") {
     Fixture f;
@@ -477,4 +483,130 @@ TEST_CASE("regression: a close 1009 from the server is message_too_large, and re
   CHECK(f.recorder.errors.back().code == ErrorCode::message_too_large);
   CHECK(f.recorder.errors.back().server_code == 1009);
   CHECK(f.service->state() == ConnectionState::connecting);
+}
+
+TEST_CASE("Options::query is appended to the URL, percent-encoded; Options::headers go along") {
+  pusher::Options o = Fixture::base_options();
+  o.query = {{"token", "a b/c?d=e&f"}, {"x-gw", "-._~AZaz09"}, {"utf8", "\xC3\xA9"}, {"empty", ""}};
+  o.origin = "https://app.example";
+  o.headers = {{"X-Gateway-Token", "secret value"}, {"X-Tenant", "acme"}};
+  Fixture f(o);
+  const std::string url =
+      "ws://127.0.0.1:6001/app/app-key?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING
+      "&token=a%20b%2Fc%3Fd%3De%26f&x-gw=-._~AZaz09&utf8=%C3%A9&empty=";
+  CHECK(f.service->url_for(0) == url);
+  f.service->connect();
+  const auto& c = f.server.connects.at(0);
+  CHECK(c.url == url);
+  // Origin first, then the extra headers in their order.
+  REQUIRE(c.headers.size() == 3);
+  CHECK(c.headers[0].name == "Origin");
+  CHECK(c.headers[1].name == "X-Gateway-Token");
+  CHECK(c.headers[1].value == "secret value");
+  CHECK(c.headers[2].name == "X-Tenant");
+  CHECK(c.headers[2].value == "acme");
+}
+
+TEST_CASE("Options::query goes on every endpoint's URL, the TLS upgrade after 4000 included") {
+  pusher::Options o = Fixture::base_options();
+  o.port = 80;
+  o.query = {{"k", "v"}};
+  o.fallback_endpoints.push_back({"backup.example", 8080, false, "/reverb"});
+  Fixture f(o);
+  CHECK(f.service->url_for(1) ==
+        "ws://backup.example:8080/reverb/app/app-key?protocol=7&client=cpp"
+        "&version=" PUSHER_VERSION_STRING "&k=v");
+  f.connect_and_establish();
+  f.server.drop(4000);  // "use TLS": the same query over wss://
+  CHECK(f.service->url_for(0) ==
+        "wss://127.0.0.1:443/app/app-key?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING
+        "&k=v");
+}
+
+TEST_CASE("no Options::query, no Options::headers: the URL and the headers are unchanged") {
+  Fixture f;
+  f.service->connect();
+  const auto& c = f.server.connects.at(0);
+  CHECK(c.url ==
+        "ws://127.0.0.1:6001/app/app-key?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING);
+  CHECK(c.headers.empty());
+}
+
+TEST_CASE("ReconnectPolicy::enabled = false stays disconnected after a drop; attempts count from 1") {
+  SUBCASE("off") {
+    pusher::Options o = Fixture::base_options();
+    o.reconnect.enabled = false;
+    Fixture f(o);
+    f.service->connect();
+    f.server.establish();
+    f.server.drop(1006);
+    CHECK(f.service->state() == ConnectionState::disconnected);
+    CHECK(f.recorder.delays.empty());
+    f.clock.advance(60s);
+    CHECK(f.server.connects.size() == 1);
+    f.service->connect();  // the program reconnects when it wants
+    CHECK(f.server.connects.size() == 2);
+  }
+  SUBCASE("on: the attempt number goes up while attempts fail") {
+    Fixture f;
+    f.service->connect();
+    f.server.establish();
+    f.server.drop(1006);
+    f.clock.advance(f.recorder.delays.back());
+    f.server.refuse_connect();
+    REQUIRE(f.recorder.attempts.size() == 2);
+    CHECK(f.recorder.attempts == std::vector<unsigned>{1, 2});
+  }
+}
+
+TEST_CASE("one drop, one error; transient while the SDK reconnects") {
+  SUBCASE("a TCP drop") {
+    Fixture f;
+    f.connect_and_establish();
+    f.recorder.errors.clear();
+    f.server.drop(1006);
+    REQUIRE(f.recorder.errors.size() == 1);
+    CHECK(f.recorder.errors[0].code == ErrorCode::connection_closed);
+    CHECK(f.recorder.errors[0].transient);
+  }
+  SUBCASE("soketi's SIGTERM: pusher:error 4200 then close 4200 is one error") {
+    Fixture f;
+    f.connect_and_establish();
+    f.recorder.errors.clear();
+    f.server.message(R"({"event":"pusher:error","data":{"code":4200,"message":"Server is closing"}})");
+    f.server.drop(4200);
+    // The Service hands the pusher:error up (the Manager reports it, transient); the close it
+    // announced is not reported again.
+    CHECK(f.recorder.errors.empty());
+    CHECK(f.service->state() == ConnectionState::connecting);
+  }
+  SUBCASE("4001: one connection_refused with the server's words, not transient") {
+    Fixture f;
+    f.connect_and_establish();
+    f.recorder.errors.clear();
+    f.server.message(R"({"event":"pusher:error","data":{"code":4001,"message":"App key not found"}})");
+    f.server.drop(1006);
+    REQUIRE(f.recorder.errors.size() == 1);
+    CHECK(f.recorder.errors[0].code == ErrorCode::connection_refused);
+    CHECK(f.recorder.errors[0].message.find("App key not found") != std::string::npos);
+    CHECK_FALSE(f.recorder.errors[0].transient);
+  }
+  SUBCASE("a refused connect is transient; giving up is not") {
+    pusher::Options o = Fixture::base_options();
+    o.reconnect.max_attempts = 2;
+    Fixture f(o);
+    f.service->connect();
+    f.server.refuse_connect();
+    REQUIRE(f.recorder.errors.size() == 1);
+    CHECK(f.recorder.errors[0].code == ErrorCode::connect_failed);
+    CHECK(f.recorder.errors[0].transient);
+    CHECK(f.recorder.errors[0].server_code == 0);
+    f.clock.advance(f.recorder.delays.back());
+    f.server.refuse_connect();
+    f.clock.advance(f.recorder.delays.back());
+    f.server.refuse_connect();
+    CHECK(f.service->state() == ConnectionState::failed);
+    CHECK_FALSE(f.recorder.errors.back().transient);
+    CHECK(f.recorder.errors.back().message.find("gave up") != std::string::npos);
+  }
 }

@@ -416,8 +416,10 @@ void ModelServer::member_leave(const std::string& channel, const std::string& us
 void ModelServer::text_ping(Conn& c) { send(c, "{\"event\":\"pusher:ping\",\"data\":{}}"); }
 
 void ModelServer::error(Conn& c, int code) {
-  std::string msg = "{\"event\":\"pusher:error\",\"data\":{\"code\":" + std::to_string(code) +
-                    ",\"message\":\"simulated\"}}";
+  std::string body = "{\"code\":" + std::to_string(code) + ",\"message\":\"simulated\"}";
+  // Reverb sends the error's data as a JSON string, soketi and Pusher as an object.
+  std::string msg = "{\"event\":\"pusher:error\",\"data\":" +
+                    (mode_ == Mode::reverb ? quoted(body) : body) + "}";
   send(c, msg);
   if (code == 4009 || code == 4301) return;  // informational: the connection stays
   if (code == 4200 && mode_ == Mode::reverb) return;  // "Invalid message format": kept open
