@@ -146,6 +146,14 @@ TEST_CASE("soketi killed and restarted: reconnect, resubscribe once, receive new
   CHECK(w.succeeded["a"] == 2);
   CHECK(w.succeeded["b"] == 2);
   CHECK(manager.stats().reconnects == 1);
+  // Every error of the outage says the SDK was recovering; the drop itself is one of them.
+  REQUIRE_FALSE(w.errors.empty());
+  int closed = 0;
+  for (const auto& e : w.errors) {
+    CHECK_MESSAGE(e.transient, pusher::to_string(e.code) << ": " << e.message);
+    closed += e.code == pusher::ErrorCode::connection_closed ? 1 : 0;
+  }
+  CHECK(closed == 1);
 }
 
 TEST_CASE("a wrong app key is refused (4001) without a reconnect loop") {

@@ -525,3 +525,18 @@ TEST_CASE("Member::info_string reads a top-level field of user_info (Echo's user
   CHECK(pusher::Member{"2", ""}.info_string("name").empty());
   CHECK(pusher::Member{"3", "not json"}.info_string("name").empty());
 }
+
+TEST_CASE("an exception that escapes a loop task or timer is an internal_error, not terminate") {
+  Harness h;
+  h.core->start();
+  REQUIRE(h.ref->post([] { throw std::runtime_error("boom in a task"); }));
+  h.on_loop([] {});
+  h.on_loop([&] {
+    bool found = false;
+    for (auto& e : h.errors) {
+      found = found || (e.code == ErrorCode::internal_error &&
+                        e.message.find("boom in a task") != std::string::npos);
+    }
+    CHECK(found);
+  });
+}
