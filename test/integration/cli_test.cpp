@@ -20,24 +20,7 @@ std::string cli_path() {
   return path;
 }
 
-/// auth-server.mjs (test/interop) for soketi's app: tok-a is Alice (id 1). On channels whose
-/// name holds `echo`, user_info carries the X-Test-* headers it received.
-class AuthEndpoint {
- public:
-  explicit AuthEndpoint(const pusher::test::SoketiOptions& app)
-      : process_({pusher::test::node_binary(), pusher::test::interop_dir() + "/auth-server.mjs",
-                  "--app-id", app.app_id, "--key", app.key, "--secret", app.secret},
-                 {}, pusher::test::interop_dir()) {
-    auto line = process_.wait_for_line("READY ", 15s);
-    REQUIRE_MESSAGE(line.has_value(), process_.output());
-    url_ = "http://127.0.0.1:" + *line + "/broadcasting/auth";
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pusher::test::ChildProcess process_;
-  std::string url_;
-};
+using pusher::test::AuthEndpoint;
 
 }  // namespace
 

@@ -23,24 +23,7 @@ std::string hello_path() {
   return path;
 }
 
-/// auth-server.mjs for soketi's app. It picks the user by `Authorization: Bearer`: tok-a is
-/// Alice (id 1), tok-b is Bob (id 2); any other token gets a 401.
-class AuthEndpoint {
- public:
-  explicit AuthEndpoint(const pusher::test::SoketiOptions& app)
-      : process_({pusher::test::node_binary(), pusher::test::interop_dir() + "/auth-server.mjs",
-                  "--app-id", app.app_id, "--key", app.key, "--secret", app.secret},
-                 {}, pusher::test::interop_dir()) {
-    auto line = process_.wait_for_line("READY ", 15s);
-    REQUIRE_MESSAGE(line.has_value(), process_.output());
-    url_ = "http://127.0.0.1:" + *line + "/broadcasting/auth";
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pusher::test::ChildProcess process_;
-  std::string url_;
-};
+using pusher::test::AuthEndpoint;
 
 // Loopback only: a proxy from the environment of the machine running the tests must not be
 // asked for 127.0.0.1 (libcurl honours no_proxy for the WebSocket and the auth request).

@@ -21,22 +21,8 @@ const std::string kAppKey = "278d425bdf160c739803";
 const std::string kAppSecret = "7ad3773142a6692b25b8";
 const std::string kMasterKey = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";  // 32 x 0x07
 
-/// auth-server.mjs (test/interop): tok-a is Alice (id 1), tok-b is Bob (id 2).
-class AuthEndpoint {
- public:
-  AuthEndpoint()
-      : process_({pusher::test::node_binary(), pusher::test::interop_dir() + "/auth-server.mjs",
-                  "--app-id", kAppId, "--key", kAppKey, "--secret", kAppSecret},
-                 {}, pusher::test::interop_dir()) {
-    auto line = process_.wait_for_line("READY ", 15s);
-    REQUIRE_MESSAGE(line.has_value(), process_.output());
-    url_ = "http://127.0.0.1:" + *line + "/broadcasting/auth";
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pusher::test::ChildProcess process_;
-  std::string url_;
+struct AuthEndpoint : pusher::test::AuthEndpoint {
+  AuthEndpoint() : pusher::test::AuthEndpoint(kAppId, kAppKey, kAppSecret) {}
 };
 
 struct Client : pusher::test::Recorder {

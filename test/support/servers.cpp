@@ -227,4 +227,14 @@ std::string EchoServer::url() const {
   return std::string(tls_ ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(port_);
 }
 
+AuthEndpoint::AuthEndpoint(const std::string& app_id, const std::string& key,
+                           const std::string& secret)
+    : process_({node_binary(), interop_dir() + "/auth-server.mjs", "--app-id", app_id, "--key",
+                key, "--secret", secret},
+               {}, interop_dir()) {
+  auto line = process_.wait_for_line("READY ", std::chrono::seconds(15));
+  if (!line) throw std::runtime_error("auth-server.mjs did not start: " + process_.output());
+  url_ = "http://127.0.0.1:" + *line + "/broadcasting/auth";
+}
+
 }  // namespace pusher::test

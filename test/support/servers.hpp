@@ -94,4 +94,21 @@ class EchoServer {
   std::unique_ptr<ChildProcess> process_;
 };
 
+/// test/interop/auth-server.mjs: a Laravel-shaped `/broadcasting/auth` endpoint for one app,
+/// signing with the official `pusher` library. It picks the user by `Authorization: Bearer`:
+/// tok-a is Alice (id 1), tok-b is Bob (id 2), any other token gets a 401; on channels whose
+/// name holds `echo`, user_info carries the X-Test-* headers it received.
+class AuthEndpoint {
+ public:
+  /// Starts it on a free loopback port; throws std::runtime_error when it does not come up.
+  AuthEndpoint(const std::string& app_id, const std::string& key, const std::string& secret);
+  explicit AuthEndpoint(const SoketiOptions& app) : AuthEndpoint(app.app_id, app.key, app.secret) {}
+  /// `http://127.0.0.1:<port>/broadcasting/auth`.
+  const std::string& url() const { return url_; }
+
+ private:
+  ChildProcess process_;
+  std::string url_;
+};
+
 }  // namespace pusher::test
