@@ -305,76 +305,78 @@ std::string sealed(const std::string& plain, const unsigned char* key) {
 }
 }  // namespace
 
+/// A private-encrypted- channel subscribed with `old_key`; `new_key` is the rotated one.
+struct Encrypted {
+  bool sodium_ready = sodium_init() >= 0;
+  unsigned char old_key[32]{}, new_key[32]{};
+  std::shared_ptr<ScriptedAuthorizer> authorizer = std::make_shared<ScriptedAuthorizer>();
+  Harness h{with(authorizer)};
+
+  Encrypted() {
+    REQUIRE(sodium_ready);
+    randombytes_buf(old_key, sizeof old_key);
+    randombytes_buf(new_key, sizeof new_key);
+    h.core->subscribe("private-encrypted-x");
+    h.connect();
+    answer(0, old_key);
+    h.server_says(R"({"event":"pusher_internal:subscription_succeeded","channel":"private-encrypted-x"})");
+  }
+  static pusher::Options with(std::shared_ptr<pusher::Authorizer> a) {
+    pusher::Options o;
+    o.authorizer = std::move(a);
+    return o;
+  }
+  void answer(std::size_t request, const unsigned char* key) {
+    REQUIRE(authorizer->callbacks.size() > request);
+    authorizer->callbacks[request](pusher::AuthResult{"app-key:sig", "", b64(key, 32), "", {}});
+    h.settle();
+  }
+  void event(const std::string& plain, const unsigned char* key) {
+    h.server_says(R"({"event":"secret","channel":"private-encrypted-x","data":")" +
+                  sealed(plain, key) + "\"}");
+  }
+  std::vector<std::string> delivered() {
+    std::vector<std::string> data;
+    h.on_loop([&] {
+      for (auto& e : h.seen) {
+        if (e.name == "secret") data.push_back(e.data);
+      }
+    });
+    return data;
+  }
+};
+
 TEST_CASE("private-encrypted: events are decrypted with the shared secret; a stale key is refreshed once") {
-  REQUIRE(sodium_init() >= 0);
-  unsigned char old_key[32], new_key[32];
-  randombytes_buf(old_key, sizeof old_key);
-  randombytes_buf(new_key, sizeof new_key);
-  auto authorizer = std::make_shared<ScriptedAuthorizer>();
-  pusher::Options o;
-  o.authorizer = authorizer;
-  Harness h(o);
-  h.core->subscribe("private-encrypted-x");
-  h.connect();
-  authorizer->callbacks.at(0)(pusher::AuthResult{"app-key:sig", "", b64(old_key, 32), "", {}});
-  h.settle();
-  h.server_says(R"({"event":"pusher_internal:subscription_succeeded","channel":"private-encrypted-x"})");
-  h.server_says(R"({"event":"secret","channel":"private-encrypted-x","data":")" + sealed(R"({"n":1})", old_key) + "\"}");
+  Encrypted enc;
+  enc.event(R"({"n":1})", enc.old_key);
   // The key rotated: the first event under the new key triggers one re-authorisation.
-  h.server_says(R"({"event":"secret","channel":"private-encrypted-x","data":")" + sealed(R"({"n":2})", new_key) + "\"}");
-  h.settle();
-  REQUIRE(authorizer->callbacks.size() == 2);
-  authorizer->callbacks[1](pusher::AuthResult{"app-key:sig", "", b64(new_key, 32), "", {}});
-  h.settle();
+  enc.event(R"({"n":2})", enc.new_key);
+  enc.h.settle();
+  REQUIRE(enc.authorizer->callbacks.size() == 2);
+  enc.answer(1, enc.new_key);
   // A key that never works: reported, not crashed, after the one retry.
   unsigned char wrong[32];
   randombytes_buf(wrong, sizeof wrong);
-  h.server_says(R"({"event":"secret","channel":"private-encrypted-x","data":")" + sealed(R"({"n":3})", wrong) + "\"}");
-  h.settle();
-  REQUIRE(authorizer->callbacks.size() == 3);
-  authorizer->callbacks[2](pusher::AuthResult{"app-key:sig", "", b64(new_key, 32), "", {}});
-  h.settle();
-  std::vector<std::string> data;
-  h.on_loop([&] {
-    for (auto& e : h.seen) {
-      if (e.name == "secret") data.push_back(e.data);
-    }
-  });
-  CHECK(data == std::vector<std::string>{R"({"n":1})", R"({"n":2})"});
-  CHECK(h.has_error(ErrorCode::malformed_message));
+  enc.event(R"({"n":3})", wrong);
+  enc.h.settle();
+  REQUIRE(enc.authorizer->callbacks.size() == 3);
+  enc.answer(2, enc.new_key);
+  CHECK(enc.delivered() == std::vector<std::string>{R"({"n":1})", R"({"n":2})"});
+  CHECK(enc.h.has_error(ErrorCode::malformed_message));
 }
 
 TEST_CASE("regression: every event that comes during a key refresh waits for the fresh key, in order") {
   // Once only the first undecryptable event was held and the ones after it were dropped.
-  REQUIRE(sodium_init() >= 0);
-  unsigned char old_key[32], new_key[32];
-  randombytes_buf(old_key, sizeof old_key);
-  randombytes_buf(new_key, sizeof new_key);
-  auto authorizer = std::make_shared<ScriptedAuthorizer>();
-  pusher::Options o;
-  o.authorizer = authorizer;
-  Harness h(o);
-  h.core->subscribe("private-encrypted-x");
-  h.connect();
-  authorizer->callbacks.at(0)(pusher::AuthResult{"app-key:sig", "", b64(old_key, 32), "", {}});
-  h.settle();
-  h.server_says(R"({"event":"pusher_internal:subscription_succeeded","channel":"private-encrypted-x"})");
+  Encrypted enc;
   for (int n = 1; n <= 4; ++n) {  // all under the rotated key, before the refresh answers
-    h.server_says(R"({"event":"secret","channel":"private-encrypted-x","data":")" +
-                  sealed("{\"n\":" + std::to_string(n) + "}", new_key) + "\"}");
+    enc.event("{\"n\":" + std::to_string(n) + "}", enc.new_key);
   }
-  h.settle();
-  REQUIRE(authorizer->callbacks.size() == 2);  // one refresh for all of them
-  authorizer->callbacks[1](pusher::AuthResult{"app-key:sig", "", b64(new_key, 32), "", {}});
-  h.settle();
-  std::vector<std::string> data;
-  h.on_loop([&] {
-    for (auto& e : h.seen) {
-      if (e.name == "secret") data.push_back(e.data);
-    }
-  });
-  CHECK(data == std::vector<std::string>{R"({"n":1})", R"({"n":2})", R"({"n":3})", R"({"n":4})"});
-  CHECK_FALSE(h.has_error(ErrorCode::malformed_message));
+  enc.h.settle();
+  REQUIRE(enc.authorizer->callbacks.size() == 2);  // one refresh for all of them
+  enc.answer(1, enc.new_key);
+  CHECK(enc.delivered() ==
+        std::vector<std::string>{R"({"n":1})", R"({"n":2})", R"({"n":3})", R"({"n":4})"});
+  CHECK_FALSE(enc.h.has_error(ErrorCode::malformed_message));
 }
 #endif
 
