@@ -256,6 +256,7 @@ class World {
   // the delivery under way: which bindings must see which sequence number
   std::uint64_t delivering_seq_ = 0;
   bool delivering_sealed_ = false;
+  std::set<std::uint64_t> sealed_seen_;  // encrypted events that reached the client
   std::vector<int> expected_;
 };
 
@@ -369,8 +370,11 @@ void World::on_receipt(int id, const Event& e) {
   std::uint64_t seq = std::stoull(e.data.substr(pos + 6));
   if (b.unbound) violate("I2", "binding " + std::to_string(id) + " got seq " + std::to_string(seq) + " after unbind or unsubscribe");
   // An encrypted event may come later than its frame: held while a fresh key is fetched.
+  // A binding made while the event waited is served too: the event is dispatched when it can
+  // be read, and the binding was live then.
   bool owed = b.pending.erase(seq) != 0;
-  if (seq != delivering_seq_ && !owed) violate("I2", "binding got seq " + std::to_string(seq) + " outside its delivery");
+  bool held = sealed_seen_.count(seq) != 0;
+  if (seq != delivering_seq_ && !owed && !held) violate("I2", "binding got seq " + std::to_string(seq) + " outside its delivery");
   if (!b.seqs.insert(seq).second) violate("I2", "binding " + std::to_string(id) + " got seq " + std::to_string(seq) + " twice");
   if (seq <= b.last_seq) violate("I2", "binding " + std::to_string(id) + " got seq " + std::to_string(seq) + " after " + std::to_string(b.last_seq));
   b.last_seq = seq;
@@ -392,6 +396,7 @@ void World::before(int client, const std::string& text) {
   if (std::uint64_t sealed = server_.sealed_seq(text)) {
     delivering_seq_ = sealed;
     delivering_sealed_ = true;
+    sealed_seen_.insert(sealed);
   } else {
     auto pos = text.find("\\\"seq\\\":");
     if (pos == std::string::npos) return;
