@@ -52,7 +52,9 @@ std::optional<Channel> Manager::channel(const std::string& channel_name) const {
 
 std::vector<Channel> Manager::channels() const {
   std::vector<Channel> out;
-  for (auto& core : core_->handles()) out.emplace_back(std::move(core));
+  // push_back, not emplace_back: a template instance returning pusher::Channel& would match
+  // the version script's pusher:: pattern and be exported.
+  for (auto& core : core_->handles()) out.push_back(Channel(std::move(core)));
   return out;
 }
 
