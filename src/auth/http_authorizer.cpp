@@ -54,7 +54,7 @@ void append_field(std::string& body, const std::string& name, const std::string&
   body.append(form_encode(name)).append("=").append(form_encode(value));
 }
 
-/// The AuthResult of a finished request (protocol.md §1.7).
+/// The AuthResult of a finished request (Pusher's channel authorization reference).
 AuthResult to_result(const HttpResponse& response, const AuthRequest& request,
                      std::chrono::milliseconds timeout) {
   const int status = static_cast<int>(response.status);

@@ -13,7 +13,7 @@ class EventLoop;
 namespace pusher::detail::auth {
 
 /// An Authorizer that POSTs to the app's auth endpoint as pusher-js and Laravel Echo do
-/// (protocol.md §1.7), through `loop`'s libcurl multi handle.
+/// (Pusher's channel authorization reference), through `loop`'s libcurl multi handle.
 ///
 /// authorize() must be called on the loop thread. `done` runs once: on the loop thread with
 /// the endpoint's answer, or inside authorize() when no request could be made (no endpoint

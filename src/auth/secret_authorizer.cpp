@@ -1,5 +1,6 @@
 // make_secret_authorizer (include/pusher/auth.hpp): signs inside this process with the app
-// secret, the way the server libraries do (protocol.md §1.7).
+// secret, the way the server libraries do (Pusher's channel authorization
+// reference; the `pusher` npm library's authorizeChannel).
 #include <pusher/auth.hpp>
 
 #include <exception>

@@ -10,8 +10,9 @@ namespace pusher::detail {
 bool encryption_supported() noexcept;
 
 /// Opens an event of a private-encrypted- channel: `data_json` is `{"ciphertext":b64,
-/// "nonce":b64}`, `shared_secret_b64` the channel key from the auth response (protocol.md
-/// §1.7: NaCl secretbox, XSalsa20-Poly1305). Returns the plaintext, or nullopt with `error`.
+/// "nonce":b64}`, `shared_secret_b64` the channel key from the auth response (Pusher's
+/// end-to-end encryption: NaCl secretbox, XSalsa20-Poly1305; pusher-js src/core/channels/
+/// encrypted_channel.ts). Returns the plaintext, or nullopt with `error`.
 std::optional<std::string> decrypt_event(std::string_view data_json,
                                          std::string_view shared_secret_b64, std::string& error);
 

@@ -66,12 +66,14 @@ void WebSocket::connect(WebSocketOptions options) {
   curl_easy_setopt(easy_, CURLOPT_URL, http_url.c_str());
   curl_easy_setopt(easy_, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  // We read through the loop's shared buffer: libcurl's own can be small (issue 8 memory).
+  // We read through the loop's shared buffer: libcurl's own can be small (a smaller one saves
+  // memory per idle connection).
   curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 1024L);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, curl_error_.get());
   curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  // Without a tunnel the upgrade request would go to the proxy itself (field-notes.md).
+  // Without a tunnel the upgrade request would go to the proxy itself
+  // (CURLOPT_HTTPPROXYTUNNEL).
   curl_easy_setopt(easy_, CURLOPT_HTTPPROXYTUNNEL, 1L);
   // Nothing may negotiate HTTP/2 under the upgrade.
   curl_easy_setopt(easy_, CURLOPT_SSL_ENABLE_ALPN, 0L);
@@ -188,7 +190,7 @@ void WebSocket::read_available() {
   std::size_t budget = kReadBudget;
   std::weak_ptr<bool> alive = alive_;
   // Drain until CURLE_AGAIN: TLS keeps decrypted bytes inside OpenSSL where epoll cannot see
-  // them (field-notes.md, libcurl 3).
+  // them (curl_easy_recv(3): read until CURLE_AGAIN).
   while (state_ == State::handshaking || state_ == State::open || state_ == State::closing) {
     if (budget == 0) {
       if (!continue_reading_posted_) {
@@ -208,7 +210,7 @@ void WebSocket::read_available() {
       fail(0, make_error(ErrorCode::io_error, std::string("receive failed: ") + curl_easy_strerror(rc)));
       return;
     }
-    if (n == 0) {  // end of stream (field-notes.md, libcurl 4)
+    if (n == 0) {  // end of stream (curl_easy_recv(3): 0 bytes is EOF)
       if (state_ == State::closing && decoder_->closed()) {
         finish();
       } else {
