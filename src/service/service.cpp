@@ -320,7 +320,7 @@ void Service::on_close(const net::CloseEvent& event) {
   if (stopping_) return;
   bool recent = recent_error_code_ != 0 && scheduler_.now() - recent_error_at_ <= kErrorExplainsClose;
   int code = effective_close_code(event.code, recent ? recent_error_code_ : 0);
-  bool explained = recent && recent_error_reported_ && (code == recent_error_code_ || code == event.code);
+  bool explained = recent && recent_error_reported_;  // already reported by the Manager
   std::string server_message = recent ? recent_error_message_ : event.reason;
   recent_error_code_ = 0;
   recent_error_reported_ = false;

@@ -224,7 +224,7 @@ void ModelServer::handle(Conn& c, const std::string& frame) {
   } else if (event.rfind("client-", 0) == 0) {
     std::string data_json = data.IsString() ? quoted(std::string(data.GetString(), data.GetStringLength()))
                                             : compact(data);
-    client_event(c, frame, event, string_member(doc, "channel"), data_json);
+    client_event(c, event, string_member(doc, "channel"), data_json);
   }
 }
 
@@ -305,9 +305,8 @@ void ModelServer::unsubscribe(Conn& c, const std::string& channel) {
   member_leave(channel, user_id);
 }
 
-void ModelServer::client_event(Conn& c, const std::string& frame, const std::string& event,
-                               const std::string& channel, const std::string& data_json) {
-  (void)frame;
+void ModelServer::client_event(Conn& c, const std::string& event, const std::string& channel,
+                               const std::string& data_json) {
   if (c.channels.count(channel) == 0) return;  // soketi and Reverb drop these silently
   client_events_received.insert(event);
   std::string user;

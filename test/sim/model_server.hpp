@@ -136,8 +136,8 @@ class ModelServer {
   void subscribe(Conn& c, const std::string& channel, const std::string& auth,
                  const std::string& channel_data, bool has_channel_data);
   void unsubscribe(Conn& c, const std::string& channel);
-  void client_event(Conn& c, const std::string& frame, const std::string& event,
-                    const std::string& channel, const std::string& data_json);
+  void client_event(Conn& c, const std::string& event, const std::string& channel,
+                    const std::string& data_json);
   void remove_conn(std::uint64_t id);
   void deliver_close(std::uint64_t id, std::uint16_t code, bool tcp_drop);
   std::string presence_payload(const std::string& channel);
