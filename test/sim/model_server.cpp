@@ -520,7 +520,7 @@ SimTransport::~SimTransport() {
 }
 
 void SimTransport::connect(detail::net::WebSocketOptions) {
-  ++attempt;
+  attempt = server_.next_attempt();
   server_.remember_transport(this);
   server_.on_connect(*this);
 }

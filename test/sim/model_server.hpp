@@ -129,6 +129,9 @@ class ModelServer {
     cancel_refusal(t);
   }
   void cancel_refusal(SimTransport* t);
+  /// Attempt numbers are unique across transports: a late callback must not mistake a new
+  /// transport that happens to live at a freed one's address for the one it was meant for.
+  std::uint64_t next_attempt() noexcept { return ++attempts_; }
   void abandon_connect(SimTransport* t, std::uint16_t code);
 
  private:
@@ -156,6 +159,7 @@ class ModelServer {
   std::map<std::string, std::uint64_t> sealed_seqs_;
   std::set<SimTransport*> live_transports_;
   std::uint64_t refused_ = 0;
+  std::uint64_t attempts_ = 0;
   std::map<std::uint64_t, SimTransport*> pending_refusals_;
   // presence: channel -> user_id -> user_info JSON (members of real and virtual users)
   std::map<std::string, std::map<std::string, std::string>> members_;
@@ -179,7 +183,8 @@ class SimTransport final : public detail::net::Transport {
   std::uint64_t conn_id = 0;
   /// Client events written to the wire (send_text accepted them), by event name.
   std::set<std::string>* written = nullptr;
-  /// Counts connect() calls, so a late callback for an abandoned attempt is recognised.
+  /// Which connect() this is (ModelServer::next_attempt), so a late callback for an abandoned
+  /// attempt is recognised.
   std::uint64_t attempt = 0;
 
  private:
