@@ -61,11 +61,14 @@ class Registry {
   /// catches exceptions). Callbacks added during the dispatch wait for the next one.
   template <typename Guard>
   void dispatch(const std::string& name, Guard&& guard, Args... args) {
+    if (slots_.empty()) return;
     ++depth_;
     const std::size_t n = slots_.size();
     for (std::size_t i = 0; i < n; ++i) {
-      // Hold the slot: a callback may unbind and release the last handle to it.
-      std::shared_ptr<Slot> slot = slots_[i];
+      // A plain pointer is enough: slots_ owns every slot, and none leaves it while depth_ > 0
+      // (sweep() and clear() wait for the outermost dispatch), whatever the callback unbinds.
+      // Read from slots_ each time: a slot added by a callback may move the vector.
+      Slot* slot = slots_[i].get();
       if (!slot->active() || (!slot->filter.empty() && slot->filter != name)) continue;
       guard([&] { slot->fn(args...); });
     }
@@ -95,15 +98,18 @@ class Registry {
     if (depth_ == 0) slots_.clear();
   }
 
+ private:
+  // Only when no dispatch is running: dispatch() holds plain pointers into slots_.
   void sweep() {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
-      if (slots_[i]->active()) slots_[kept++] = std::move(slots_[i]);
+      if (!slots_[i]->active()) continue;
+      if (kept != i) slots_[kept] = std::move(slots_[i]);
+      ++kept;
     }
     slots_.resize(kept);
   }
 
- private:
   std::vector<std::shared_ptr<Slot>> slots_;
   int depth_ = 0;
 };

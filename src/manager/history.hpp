@@ -3,41 +3,32 @@
 #include <pusher/event.hpp>
 
 #include <cstddef>
-#include <deque>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 namespace pusher::detail {
 
 /// The last N events, oldest first, within a byte budget. Written on the loop thread, read
-/// from any thread as a snapshot copy.
+/// from any thread as a snapshot copy. Each entry is one heap block holding its four strings
+/// back to back; pusher::Event values are made only by snapshot().
 class EventHistory {
  public:
   // Nothing up front: an idle connection should not pay for a full history.
-  EventHistory(std::size_t capacity, std::size_t max_bytes)
-      : capacity_(capacity), max_bytes_(max_bytes) {}
+  EventHistory(std::size_t capacity, std::size_t max_bytes);
+  ~EventHistory();
+  EventHistory(const EventHistory&) = delete;
+  EventHistory& operator=(const EventHistory&) = delete;
 
   /// What one event costs against the budget: its strings.
   static std::size_t cost(const Event& event) noexcept {
     return event.channel.size() + event.name.size() + event.data.size() + event.user_id.size();
   }
 
-  void push(Event event) {
-    const std::size_t size = cost(event);
-    if (capacity_ == 0 || size > max_bytes_) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    while (!ring_.empty() && (ring_.size() >= capacity_ || bytes_ + size > max_bytes_)) {
-      bytes_ -= cost(ring_.front());
-      ring_.pop_front();
-    }
-    bytes_ += size;
-    ring_.push_back(std::move(event));
-  }
+  /// Keeps a copy of `event`, dropping the oldest entries to make room.
+  void push(const Event& event);
 
-  std::vector<Event> snapshot() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return {ring_.begin(), ring_.end()};
-  }
+  std::vector<Event> snapshot() const;
 
   /// The bytes held now (the simulator checks it against the budget).
   std::size_t bytes() const {
@@ -47,10 +38,21 @@ class EventHistory {
   std::size_t capacity() const noexcept { return capacity_; }
 
  private:
+  struct Block;
+  struct FreeBlock {
+    void operator()(Block* block) const noexcept;
+  };
+  using BlockPtr = std::unique_ptr<Block, FreeBlock>;
+
+  static BlockPtr allocate(std::size_t size);
+  void grow();
+
   const std::size_t capacity_;
   const std::size_t max_bytes_;
   mutable std::mutex mutex_;
-  std::deque<Event> ring_;
+  std::vector<BlockPtr> ring_;  // grows to capacity_; entries [head_, head_ + count_) wrap
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
   std::size_t bytes_ = 0;
 };
 

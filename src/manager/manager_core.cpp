@@ -1,5 +1,6 @@
 #include "manager/manager_core.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <future>
 #include <stdexcept>
@@ -191,6 +192,8 @@ std::vector<std::shared_ptr<ChannelCore>> ManagerCore::channels_snapshot() const
   std::vector<std::shared_ptr<ChannelCore>> out;
   out.reserve(channels_.size());
   for (const auto& [name, channel] : channels_) out.push_back(channel);
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a->name() < b->name(); });
   return out;
 }
 
@@ -327,23 +330,21 @@ void ManagerCore::on_message(protocol::Inbound& message) {
 }
 
 void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
-  Event event;
-  event.channel = std::move(m.channel);
-  event.name = std::move(m.event);
-  event.data = std::move(m.data);
-  event.user_id = std::move(m.user_id);
-  event.received_at = std::chrono::system_clock::now();
+  Event event{std::move(m.channel), std::move(m.event), std::move(m.data), std::move(m.user_id),
+              std::chrono::system_clock::now()};
+  // A counted reference, not a plain pointer: a callback that destroys the Manager makes the
+  // registry forget a cancelled channel while its event is still being dispatched.
   auto channel = event.channel.empty() ? nullptr : live(event.channel);
   if (channel && channel->kind() == protocol::ChannelKind::private_encrypted &&
       event.name.rfind("pusher", 0) != 0 && !open_encrypted(channel, event)) {
     return;  // held for a fresh key, or reported
   }
-  deliver(channel, std::move(event));
+  deliver(channel, event);
 }
 
-void ManagerCore::deliver(const std::shared_ptr<ChannelCore>& channel, Event event) {
+void ManagerCore::deliver(const std::shared_ptr<ChannelCore>& channel, const Event& event) {
   dispatch(channel.get(), event, true);
-  history_.push(std::move(event));
+  history_.push(event);  // after the callbacks: they do not wait for the copy
 }
 
 void ManagerCore::notify(ChannelCore* channel, const std::string& channel_name,

@@ -145,7 +145,8 @@ class ManagerCore final : public service::ServiceListener,
   void on_subscription_error(const protocol::SubscriptionError& m);
   void on_server_error(const protocol::ServerError& m);
   void on_channel_event(protocol::ChannelEvent& m);
-  void deliver(const std::shared_ptr<ChannelCore>& channel, Event event);
+  /// Runs the callbacks for `event`, then keeps a copy of it in the history.
+  void deliver(const std::shared_ptr<ChannelCore>& channel, const Event& event);
   void notify(ChannelCore* channel, const std::string& channel_name, const std::string& name,
               std::string data);
   void dispatch(ChannelCore* channel, const Event& event, bool app_event);
@@ -183,8 +184,8 @@ class ManagerCore final : public service::ServiceListener,
   EventHistory history_;
   bool closed_ = false;  // loop thread: the Manager is being destroyed, no more callbacks
 
-  // Loop thread only: the registry, in call order.
-  std::map<std::string, std::shared_ptr<ChannelCore>> channels_;
+  // Loop thread only: the registry. Hashed: every event looks its channel up here.
+  std::unordered_map<std::string, std::shared_ptr<ChannelCore>> channels_;
 
   mutable std::mutex mutex_;  // guards handles_, state_, socket_id_
   std::map<std::string, std::shared_ptr<ChannelCore>> handles_;

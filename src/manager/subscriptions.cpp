@@ -558,7 +558,7 @@ void ManagerCore::on_fresh_key(const std::shared_ptr<ChannelCore>& channel,
   for (Event& e : held) {
     if (live(channel->name()) != channel) return;  // left inside a callback
     if (!open_encrypted(channel, e)) continue;
-    deliver(channel, std::move(e));
+    deliver(channel, e);
   }
 }
 

@@ -309,6 +309,81 @@ TEST_CASE("unbinding and unsubscribing inside a callback are safe") {
   CHECK(h.core->find("chat").get() == nullptr);
 }
 
+TEST_CASE("dispatch keeps binding order; an unbind inside a callback stops a later one at once") {
+  Harness h;
+  auto channel = h.core->subscribe("chat");
+  h.connect();
+  h.succeed("chat");
+  pusher::Channel handle(channel);
+  std::vector<std::string> order;
+  pusher::Binding first;
+  pusher::Binding second;
+  pusher::Binding third;
+  first = handle.bind("ev", [&](const Event&) {
+    order.push_back("first");
+    third.unbind();  // a later callback of the same event: it does not run for this one
+  });
+  second = handle.bind_global([&](const Event& e) {
+    if (e.name != "ev") return;
+    order.push_back("second");
+    first.unbind();  // an earlier one, and itself
+    second.unbind();
+  });
+  third = handle.bind("ev", [&](const Event&) { order.push_back("third"); });
+  std::vector<Event> manager_seen;
+  h.record_all(manager_seen, "ev");
+  h.event("chat", "ev", "\"1\"");
+  h.event("chat", "ev", "\"2\"");
+  CHECK(order == std::vector<std::string>{"first", "second"});
+  REQUIRE(manager_seen.size() == 2);
+  CHECK(manager_seen[1].data == "2");
+}
+
+TEST_CASE("callbacks bound while an event is dispatched wait for the next event") {
+  Harness h;
+  h.connect();
+  int added_calls = 0;
+  int dispatches = 0;
+  h.on_loop([&] {
+    h.bindings.emplace_back(h.core->events.add(h.ref, "", [&](const Event&) {
+      if (dispatches++ != 0) return;
+      // Enough to move the registry's storage while its dispatch is running.
+      for (int i = 0; i < 64; ++i) {
+        h.bindings.emplace_back(
+            h.core->events.add(h.ref, "", [&](const Event&) { ++added_calls; }));
+      }
+    }));
+  });
+  h.event("c", "ev", "\"{}\"");
+  CHECK(added_calls == 0);
+  h.event("c", "ev", "\"{}\"");
+  CHECK(added_calls == 64);
+  CHECK(dispatches == 2);
+}
+
+TEST_CASE("a Manager shut down inside a callback for a cancelled channel's event") {
+  // The channel was left while its subscribe was unanswered, so only the registry holds it,
+  // and the shutdown's state change forgets it while its event is being dispatched.
+  Harness h;
+  h.connect();
+  h.core->subscribe("chat");
+  h.on_loop([] {});
+  h.core->unsubscribe("chat");
+  int calls = 0;
+  int app_calls = 0;
+  h.on_loop([&] {
+    h.bindings.emplace_back(h.core->events.add(h.ref, "", [&](const Event&) {
+      ++calls;
+      h.core->shutdown();
+    }));
+    h.bindings.emplace_back(h.core->app_events.add(
+        h.ref, "", [&](const pusher::AppEvent&, const Event&) { ++app_calls; }));
+  });
+  REQUIRE(h.ref->call([&] { h.server.message(R"({"event":"ev","channel":"chat","data":"{}"})"); }));
+  CHECK(calls == 1);
+  CHECK(app_calls == 0);  // nothing runs once the Manager is shut down
+}
+
 TEST_CASE("a destroyed Binding's callback never runs again") {
   Harness h;
   h.connect();
