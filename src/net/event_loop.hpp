@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -102,6 +101,9 @@ class EventLoop final : public Scheduler {
   void run_tasks();
   static void run_one(Task& task) noexcept;
   void run_due_timers();
+  void pop_timer();
+  /// Drops cancelled timers from the heap and gives back its storage.
+  void sweep_cancelled_timers();
   int next_timeout_ms();
 
   int epoll_fd_ = -1;
@@ -110,7 +112,7 @@ class EventLoop final : public Scheduler {
   TimerId curl_timer_ = 0;
   std::unordered_map<int, Watch> watches_;
   std::unordered_map<CURL*, std::function<void(int)>> transfers_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timer_heap_;
+  std::vector<Timer> timer_heap_;  // a min-heap on (due, id); cancelled ids stay until swept
   std::unordered_map<TimerId, Task> timers_;
   TimerId next_timer_id_ = 1;
   std::vector<char> read_buffer_;

@@ -1,7 +1,12 @@
 #include "net/websocket.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 #include "net/url.hpp"
@@ -12,9 +17,14 @@ namespace {
 // Read at most this much per wake-up before letting other connections run (a firehose
 // must not starve its neighbours on a shared loop).
 constexpr std::size_t kReadBudget = 1u << 20;
-// Give back write-buffer memory after a burst.
-constexpr std::size_t kKeepOutCapacity = 64 * 1024;
 constexpr std::size_t kMaxPongBacklog = 64 * 1024;
+
+// CURLOPT_SSL_CTX_FUNCTION: libcurl calls it before any TLS handshake on the connection (to the
+// server or to an HTTPS proxy), so a connection that never called it carries plain TCP.
+CURLcode on_tls_setup(CURL*, void*, void* plain) {
+  *static_cast<bool*>(plain) = false;
+  return CURLE_OK;
+}
 
 Error make_error(ErrorCode code, std::string message, int server_code = 0) {
   Error e;
@@ -36,17 +46,17 @@ WebSocket::~WebSocket() {
 
 void WebSocket::connect(WebSocketOptions options) {
   if (state_ != State::idle && state_ != State::closed) return;
-  options_ = std::move(options);
+  close_timeout_ = options.close_timeout;
   close_ = CloseEvent{};
   finish_after_flush_ = false;
   out_.clear();
   out_offset_ = 0;
-  handshake_buf_.clear();
-  decoder_ = std::make_unique<ws::FrameDecoder>(options_.max_message_size);
+  handshake_.reset();
+  decoder_ = std::make_unique<ws::FrameDecoder>(options.max_message_size);
   state_ = State::connecting;
 
   std::string error;
-  auto url = parse_ws_url(options_.url, error);
+  auto url = parse_ws_url(options.url, error);
   if (!url) {
     // Report on the next turn of the loop: on_close never runs inside connect().
     std::weak_ptr<bool> alive = alive_;
@@ -56,12 +66,11 @@ void WebSocket::connect(WebSocketOptions options) {
     });
     return;
   }
-  key_ = ws::random_key();
-  out_ = ws::build_request(url->host_header(), url->target, key_, options_.headers);
+  handshake_ = std::make_unique<Handshake>();
+  handshake_->key = ws::random_key();
+  out_ = ws::build_request(url->host_header(), url->target, handshake_->key, options.headers);
 
   easy_ = curl_easy_init();
-  curl_error_ = std::make_unique<char[]>(CURL_ERROR_SIZE);
-  curl_error_[0] = '\0';
   std::string http_url = url->http_url();
   curl_easy_setopt(easy_, CURLOPT_URL, http_url.c_str());
   curl_easy_setopt(easy_, CURLOPT_CONNECT_ONLY, 1L);
@@ -69,21 +78,29 @@ void WebSocket::connect(WebSocketOptions options) {
   // We read through the loop's shared buffer: libcurl's own can be small (a smaller one saves
   // memory per idle connection).
   curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 1024L);
-  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, curl_error_.get());
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, handshake_->curl_error);
   curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
+                   static_cast<long>(options.connect_timeout.count()));
   // Without a tunnel the upgrade request would go to the proxy itself
   // (CURLOPT_HTTPPROXYTUNNEL).
   curl_easy_setopt(easy_, CURLOPT_HTTPPROXYTUNNEL, 1L);
   // Nothing may negotiate HTTP/2 under the upgrade.
   curl_easy_setopt(easy_, CURLOPT_SSL_ENABLE_ALPN, 0L);
-  curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, options_.verify_peer ? 1L : 0L);
-  curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, options_.verify_peer ? 2L : 0L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.ca_file.c_str());
-  if (options_.proxy) curl_easy_setopt(easy_, CURLOPT_PROXY, options_.proxy->c_str());
+  curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, options.verify_peer ? 1L : 0L);
+  curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, options.verify_peer ? 2L : 0L);
+  // libcurl copies the strings it is given (curl_easy_setopt(3)): nothing of `options` needs to
+  // outlive this call.
+  if (!options.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
+  if (options.proxy) curl_easy_setopt(easy_, CURLOPT_PROXY, options.proxy->c_str());
+  // A ws:// connection that turns out to have no TLS layer is taken over once connected (see
+  // adopt_socket). A libcurl whose TLS backend cannot report a handshake (CURLE_NOT_BUILT_IN)
+  // keeps every connection.
+  plain_ = !url->tls &&
+           curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, &on_tls_setup) == CURLE_OK &&
+           curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, &plain_) == CURLE_OK;
 
   std::weak_ptr<bool> alive = alive_;
-  timer_ = loop_.add_timer(options_.connect_timeout, [this, alive] {
+  timer_ = loop_.add_timer(options.connect_timeout, [this, alive] {
     if (alive.expired()) return;
     timer_ = 0;
     fail(0, make_error(ErrorCode::timeout, "no WebSocket handshake within the connect timeout"));
@@ -96,8 +113,11 @@ void WebSocket::connect(WebSocketOptions options) {
 void WebSocket::on_connected(int curl_code) {
   if (state_ != State::connecting) return;
   if (curl_code != CURLE_OK) {
-    std::string detail = curl_error_[0] ? curl_error_.get()
-                                         : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    // Refused, reset or no route (CURLE_COULDNT_CONNECT); DNS, TLS and proxy failures are not.
+    close_.unreachable = curl_code == CURLE_COULDNT_CONNECT;
+    const char* curl_error = handshake_->curl_error;
+    std::string detail =
+        curl_error[0] ? curl_error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
     // server_code is for what a server said (close codes, Pusher codes): libcurl's own code
     // goes into the message.
     fail(0, make_error(ErrorCode::connect_failed,
@@ -111,9 +131,58 @@ void WebSocket::on_connected(int curl_code) {
     return;
   }
   fd_ = static_cast<int>(fd);
+  // The error buffer only explains a failed connect; later failures carry their own message.
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, nullptr);
+  if (plain_) adopt_socket();
   state_ = State::handshaking;
   loop_.watch(fd_, EPOLLIN, this);
   flush();
+}
+
+void WebSocket::adopt_socket() {
+  // Without TLS libcurl adds nothing after the connect (curl_easy_send/recv are send/recv on
+  // the socket), yet its handle and connection hold some 10 KB per idle connection. Keep a
+  // duplicate of the socket and free the handle: libcurl closes only its own descriptor
+  // (telling the loop first, CURLMOPT_SOCKETFUNCTION with CURL_POLL_REMOVE), and the TCP
+  // connection lives on in ours. O_NONBLOCK belongs to the open file, so the copy has it too.
+  const int own = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return;  // keep going through libcurl
+  loop_.remove_transfer(easy_);
+  curl_easy_cleanup(easy_);
+  easy_ = nullptr;
+  fd_ = own;
+}
+
+WebSocket::IoResult WebSocket::send_some(const char* data, std::size_t size, std::size_t& n) {
+  if (easy_ != nullptr) return IoResult{curl_easy_send(easy_, data, size, &n), 0};
+  ssize_t r = 0;
+  do {
+    r = ::send(fd_, data, size, MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  if (r >= 0) {
+    n = static_cast<std::size_t>(r);
+    return IoResult{CURLE_OK, 0};
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return IoResult{CURLE_AGAIN, 0};
+  return IoResult{CURLE_SEND_ERROR, errno};
+}
+
+WebSocket::IoResult WebSocket::receive_some(char* data, std::size_t size, std::size_t& n) {
+  if (easy_ != nullptr) return IoResult{curl_easy_recv(easy_, data, size, &n), 0};
+  ssize_t r = 0;
+  do {
+    r = ::recv(fd_, data, size, 0);
+  } while (r < 0 && errno == EINTR);
+  if (r >= 0) {
+    n = static_cast<std::size_t>(r);
+    return IoResult{CURLE_OK, 0};
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return IoResult{CURLE_AGAIN, 0};
+  return IoResult{CURLE_RECV_ERROR, errno};
+}
+
+std::string WebSocket::IoResult::message() const {
+  return sys_errno != 0 ? std::generic_category().message(sys_errno) : curl_easy_strerror(code);
 }
 
 bool WebSocket::send_text(std::string_view message) {
@@ -159,7 +228,7 @@ void WebSocket::send_close_frame(std::uint16_t code, std::string_view reason) {
   ws::encode_close(code, reason, out_);
   if (timer_ != 0) loop_.cancel_timer(timer_);
   std::weak_ptr<bool> alive = alive_;
-  timer_ = loop_.add_timer(options_.close_timeout, [this, alive] {
+  timer_ = loop_.add_timer(close_timeout_, [this, alive] {
     if (alive.expired()) return;
     timer_ = 0;
     finish();  // the server never finished the closing handshake: drop the TCP connection
@@ -168,6 +237,12 @@ void WebSocket::send_close_frame(std::uint16_t code, std::string_view reason) {
 }
 
 void WebSocket::fail(std::uint16_t send_code, Error error) {
+  // A socket that ends before the upgrade is answered (a reset, an end of stream, a failed
+  // write) met no server program: a listener still starting, or an accept queue being flushed.
+  if (state_ == State::handshaking &&
+      (error.code == ErrorCode::io_error || error.code == ErrorCode::connection_closed)) {
+    close_.unreachable = true;
+  }
   close_.error = std::move(error);
   if (send_code != 0 && (state_ == State::open || state_ == State::closing)) {
     if (state_ == State::open) send_close_frame(send_code, close_.error.message);
@@ -204,13 +279,13 @@ void WebSocket::read_available() {
       return;
     }
     std::size_t n = 0;
-    CURLcode rc = curl_easy_recv(easy_, buf.data(), buf.size(), &n);
-    if (rc == CURLE_AGAIN) return;
-    if (rc != CURLE_OK) {
-      fail(0, make_error(ErrorCode::io_error, std::string("receive failed: ") + curl_easy_strerror(rc)));
+    IoResult r = receive_some(buf.data(), buf.size(), n);
+    if (r.code == CURLE_AGAIN) return;
+    if (r.code != CURLE_OK) {
+      fail(0, make_error(ErrorCode::io_error, "receive failed: " + r.message()));
       return;
     }
-    if (n == 0) {  // end of stream (curl_easy_recv(3): 0 bytes is EOF)
+    if (n == 0) {  // end of stream (recv(2), curl_easy_recv(3): 0 bytes is EOF)
       if (state_ == State::closing && decoder_->closed()) {
         finish();
       } else {
@@ -240,17 +315,16 @@ void WebSocket::consume(std::string_view bytes) {
 }
 
 void WebSocket::consume_handshake(std::string_view bytes) {
-  handshake_buf_.append(bytes);
-  ws::HandshakeResponse r = ws::parse_response(handshake_buf_, key_);
+  handshake_->response.append(bytes);
+  ws::HandshakeResponse r = ws::parse_response(handshake_->response, handshake_->key);
   if (r.status == ws::HandshakeResponse::Status::incomplete) return;
   if (r.status == ws::HandshakeResponse::Status::rejected) {
     fail(0, make_error(ErrorCode::handshake_failed, "WebSocket upgrade refused: " + r.error,
                        r.http_status));
     return;
   }
-  std::string rest = handshake_buf_.substr(r.consumed);
-  handshake_buf_.clear();
-  handshake_buf_.shrink_to_fit();
+  std::string rest = handshake_->response.substr(r.consumed);
+  handshake_.reset();  // an open connection keeps nothing of its handshake
   if (timer_ != 0) loop_.cancel_timer(timer_);
   timer_ = 0;
   state_ = State::open;
@@ -305,23 +379,24 @@ void WebSocket::on_close(std::uint16_t code, std::string_view reason) {
 }
 
 void WebSocket::flush() {
-  if (easy_ == nullptr || fd_ < 0) return;
+  if (fd_ < 0) return;
   while (out_offset_ < out_.size()) {
     std::size_t n = 0;
-    CURLcode rc = curl_easy_send(easy_, out_.data() + out_offset_, out_.size() - out_offset_, &n);
-    if (rc == CURLE_AGAIN) break;
-    if (rc != CURLE_OK) {
+    IoResult r = send_some(out_.data() + out_offset_, out_.size() - out_offset_, n);
+    if (r.code == CURLE_AGAIN) break;
+    if (r.code != CURLE_OK) {
       out_.clear();
       out_offset_ = 0;
-      fail(0, make_error(ErrorCode::io_error, std::string("send failed: ") + curl_easy_strerror(rc)));
+      fail(0, make_error(ErrorCode::io_error, "send failed: " + r.message()));
       return;
     }
     out_offset_ += n;
   }
   if (out_offset_ == out_.size()) {
-    out_.clear();
+    // An idle connection holds no write buffer: sends are rare next to reads, and one
+    // allocation per burst costs less than a buffer per connection kept for the next one.
+    std::string().swap(out_);
     out_offset_ = 0;
-    if (out_.capacity() > kKeepOutCapacity) out_.shrink_to_fit();
     if (finish_after_flush_) {
       finish();
       return;
@@ -350,15 +425,19 @@ void WebSocket::finish() {
 void WebSocket::release() {
   if (timer_ != 0) loop_.cancel_timer(timer_);
   timer_ = 0;
-  if (fd_ >= 0) loop_.unwatch(fd_);
+  if (fd_ >= 0) {
+    loop_.unwatch(fd_);
+    if (easy_ == nullptr) ::close(fd_);  // adopted: ours alone
+  }
   fd_ = -1;
+  plain_ = false;
   want_out_ = false;
   if (easy_ != nullptr) {
     loop_.remove_transfer(easy_);
     curl_easy_cleanup(easy_);
     easy_ = nullptr;
   }
-  curl_error_.reset();
+  handshake_.reset();
   finish_after_flush_ = false;
   out_.clear();
   out_.shrink_to_fit();

@@ -36,6 +36,9 @@ struct CloseEvent {
   std::string reason;
   std::uint16_t sent_code = 0;  ///< the close code we sent, 0 if we sent none
   bool clean = false;           ///< both close frames were exchanged
+  /// Nothing answered: the TCP connect was refused or reset, or the socket closed before the
+  /// WebSocket upgrade was answered.
+  bool unreachable = false;
   Error error;                  ///< empty for a close we asked for
 };
 
@@ -72,12 +75,14 @@ class Transport {
 
 /// An RFC 6455 client over a libcurl CONNECT_ONLY handle: libcurl does DNS, TCP, proxies and
 /// TLS through the loop's multi handle (so a connect never blocks the loop); this class sends
-/// the upgrade, then frames with non-blocking curl_easy_send/curl_easy_recv.
+/// the upgrade, then frames with non-blocking curl_easy_send/curl_easy_recv. A connection with
+/// no TLS layer (ws://, directly or through an HTTP or SOCKS proxy) keeps only its socket once
+/// connected and frees the libcurl handle: send(2) and recv(2) then do the same work.
 ///
 /// Thread safety: loop thread only.
 class WebSocket final : public Transport, private IoHandler, private ws::FrameSink {
  public:
-  enum class State { idle, connecting, handshaking, open, closing, closed };
+  enum class State : std::uint8_t { idle, connecting, handshaking, open, closing, closed };
 
   WebSocket(EventLoop& loop, WebSocketListener& listener);
   /// Drops any connection at once, without callbacks.
@@ -109,7 +114,26 @@ class WebSocket final : public Transport, private IoHandler, private ws::FrameSi
   void on_pong(std::string_view payload) override;
   void on_close(std::uint16_t code, std::string_view reason) override;
 
+  /// What a send or receive did: CURLE_OK, CURLE_AGAIN, or a failure with its errno when the
+  /// socket is ours.
+  struct IoResult {
+    CURLcode code = CURLE_OK;
+    int sys_errno = 0;
+    std::string message() const;
+  };
+
+  /// What only a connection being set up needs: gone once it is open, so that an idle
+  /// connection carries none of it.
+  struct Handshake {
+    char curl_error[CURL_ERROR_SIZE] = {};  // CURLOPT_ERRORBUFFER, for a failed connect
+    std::string key;                        // Sec-WebSocket-Key
+    std::string response;                   // the upgrade answer so far
+  };
+
   void on_connected(int curl_code);
+  void adopt_socket();
+  IoResult send_some(const char* data, std::size_t size, std::size_t& n);
+  IoResult receive_some(char* data, std::size_t size, std::size_t& n);
   void read_available();
   void consume(std::string_view bytes);
   void consume_handshake(std::string_view bytes);
@@ -122,22 +146,22 @@ class WebSocket final : public Transport, private IoHandler, private ws::FrameSi
 
   EventLoop& loop_;
   WebSocketListener& listener_;
-  WebSocketOptions options_;
-  State state_ = State::idle;
-  CURL* easy_ = nullptr;
-  int fd_ = -1;
-  bool want_out_ = false;
-  std::unique_ptr<char[]> curl_error_;
-  std::string key_;
-  std::string handshake_buf_;
+  CURL* easy_ = nullptr;  // null once a plain socket is adopted: fd_ is then ours to close
+  std::unique_ptr<Handshake> handshake_;
   std::unique_ptr<ws::FrameDecoder> decoder_;
   std::string out_;
   std::size_t out_offset_ = 0;
   EventLoop::TimerId timer_ = 0;
+  std::chrono::milliseconds close_timeout_{0};
   CloseEvent close_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // The small members last, together: this object is kept per connection.
+  int fd_ = -1;
+  State state_ = State::idle;
+  bool plain_ = false;  // no TLS layer so far: adopt the socket once connected
+  bool want_out_ = false;
   bool finish_after_flush_ = false;
   bool continue_reading_posted_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace pusher::detail::net

@@ -25,6 +25,31 @@ TEST_CASE("timers run in due order and cancelled timers never run") {
   CHECK(order == std::vector<int>{1, 2, 3});
 }
 
+TEST_CASE("timers cancelled in bulk are swept: the survivors run in due order, the others never") {
+  // Thousands of connects each cancel a connect timeout; the heap sweeps the dead entries.
+  EventLoop loop;
+  std::vector<int> order;
+  std::vector<EventLoop::TimerId> ids;
+  for (int i = 0; i < 3000; ++i) {
+    // The same delay: each is due no sooner than the one made before it, so they run in order.
+    ids.push_back(loop.add_timer(50ms, [&order, i] { order.push_back(i); }));
+  }
+  for (int i = 0; i < 3000; ++i) {
+    if (i % 7 != 0) loop.cancel_timer(ids[static_cast<std::size_t>(i)]);
+  }
+  // A timer added from inside the loop, after the sweep, still runs.
+  bool late = false;
+  loop.add_timer(0ms, [&] { loop.add_timer(1ms, [&] { late = true; }); });
+  loop.add_timer(200ms, [&] { loop.stop(); });
+  loop.run();
+  CHECK(late);
+  std::vector<int> expected;  // the survivors, in the order they were made
+  for (int i = 0; i < 3000; ++i) {
+    if (i % 7 == 0) expected.push_back(i);
+  }
+  CHECK(order == expected);
+}
+
 TEST_CASE("posted tasks from other threads run on the loop thread in order") {
   LoopThread thread;
   EventLoop& loop = thread.loop();
