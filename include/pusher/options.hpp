@@ -43,20 +43,30 @@ struct Endpoint {
   std::string path;  ///< prefix before `/app/<key>`, e.g. "/reverb"; empty for none
 };
 
-/// When and how fast to reconnect after a drop (protocol.md §1.4, §1.10).
+/// When and how fast to reconnect after a drop.
 ///
-/// Attempt n (counted from 0 since the last successful connection) waits a random delay in
-/// [0, ceiling] (full jitter), where the ceiling is initial_delay for the first six attempts
-/// and then doubles, up to max_delay: min(max_delay, initial_delay * 2^(n-5)). A server that
-/// asked for a back-off (4100-4199) gets at least initial_delay; 4200-4299 retry at once the
-/// first time only.
+/// How an attempt ended decides the wait before the next one:
+/// - the server could not be reached (TCP connect refused or reset, or the socket closed before
+///   the WebSocket upgrade was answered; a restart looks like this): a random wait in
+///   [retry_interval / 2, 3 * retry_interval / 2), however long the server stays away;
+/// - a connection that stayed up for an activity timeout dropped: the same short wait, or none
+///   for 4200-4299 and 4000;
+/// - a server answered and failed (upgrade refused, `pusher:error` before the handshake, a
+///   close soon after `pusher:connection_established`, 4100-4199) or the attempt timed out:
+///   exponential back-off with full jitter, a random wait in [0, min(max_delay,
+///   initial_delay * 2^k)] for the k-th such failure since the last connection that stayed up
+///   (k from 0). 4100-4199 wait at least initial_delay; 4200-4299 and 4000 retry at once when
+///   k is 0.
 ///
 /// Thread safety: a plain value.
 struct ReconnectPolicy {
-  std::chrono::milliseconds initial_delay{1000};  ///< the first back-off ceiling
+  std::chrono::milliseconds initial_delay{1000};  ///< the first back-off ceiling (> 0)
   std::chrono::milliseconds max_delay{30000};     ///< the largest delay between attempts
+  /// The mean wait between attempts while the server cannot be reached (at least 10 ms).
+  std::chrono::milliseconds retry_interval{300};
   /// 0: never give up. Otherwise the state becomes `failed` after this many failed attempts
   /// (a connection that drops before it stayed up for an activity timeout counts as failed).
+  /// Unreachable attempts count too, and come every retry_interval or so.
   unsigned max_attempts = 0;
   /// false: no automatic reconnects; after a drop the state becomes `disconnected` and the
   /// program calls Manager::connect() when it wants.

@@ -1,7 +1,7 @@
 // pusher-bench: many connections on one shared loop thread; latency, memory and CPU.
 //
 //   pusher-bench --url ws://HOST:PORT[/PATH] --key KEY --channel C --connections N --events M
-//                [--timeout S] [--idle S]
+//                [--timeout S] [--idle S] [--per-connection] [--max-connecting K]
 //
 // Opens N connections (N Managers on one pusher::SharedLoop), subscribes each to C, prints
 // `{"ready":N}` once all are subscribed, then counts the events whose data is JSON with a
@@ -23,8 +23,12 @@
 // of this process during the idle time, from /proc/self/task/*/status: each one is a wake-up)
 // and `idle_wakeups_per_min`. Whenever all N are subscribed again after connections were lost
 // it prints `{"resubscribed":N,"at_ms":EPOCH_MS}` (the reconnect benchmark); a connection
-// lost prints `{"lost":K,"at_ms":EPOCH_MS}` once per outage. SIGINT or SIGTERM end the wait
-// early and still print the final line.
+// lost prints `{"lost":K,"at_ms":EPOCH_MS}` once per outage. With --per-connection each
+// connection whose channel is subscribed again after it was lost also prints
+// `{"resubscribed_one":I,"at_ms":EPOCH_MS}` (I from 0; the outage benchmark takes the median).
+// --max-connecting K sets the SharedLoop's LoopOptions::max_connecting (connects in flight at
+// once; 0 for no limit; the library's default when not given).
+// SIGINT or SIGTERM end the wait early and still print the final line.
 //
 // Exit codes: 0 done, 2 usage error, 3 the timeout came first (the line is still printed).
 #include <pusher/pusher.hpp>
@@ -60,12 +64,15 @@ struct Args {
   long events = 0;
   double timeout = 60;
   double idle = 10;
+  bool per_connection = false;
+  pusher::LoopOptions loop;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "pusher-bench: " << problem << "\n"
             << "usage: pusher-bench --url ws://HOST:PORT[/PATH] --key KEY --channel C "
-               "--connections N --events M [--timeout S] [--idle S]\n";
+               "--connections N --events M [--timeout S] [--idle S] [--per-connection] "
+               "[--max-connecting K]\n";
   std::exit(2);
 }
 
@@ -132,6 +139,11 @@ Args parse(int argc, char** argv) {
       a.timeout = to_number(next_value(i, argc, argv), "timeout", 86400);
     } else if (arg == "--idle") {
       a.idle = to_number(next_value(i, argc, argv), "idle", 86400);
+    } else if (arg == "--per-connection") {
+      a.per_connection = true;
+    } else if (arg == "--max-connecting") {
+      a.loop.max_connecting =
+          static_cast<unsigned>(to_number(next_value(i, argc, argv), "max-connecting", 1e6));
     } else if (arg == "--help" || arg == "-h") {
       usage("help");
     } else {

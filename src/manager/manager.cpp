@@ -26,7 +26,16 @@ Manager::Manager(Options options) {
   core_->start();
 }
 
-SharedLoop::SharedLoop() : impl_(std::make_unique<detail::SharedLoopImpl>()) {}
+static_assert(LoopOptions{}.max_connecting == detail::net::kDefaultMaxConnecting,
+              "a Manager's own loop paces like a default SharedLoop");
+
+SharedLoop::SharedLoop() : SharedLoop(LoopOptions{}) {}
+
+SharedLoop::SharedLoop(LoopOptions options) : impl_(std::make_unique<detail::SharedLoopImpl>()) {
+  // Set before any Manager can use the loop: the first post to it orders this write before
+  // the loop thread's reads.
+  impl_->thread.loop().connect_pacer().set_limit(options.max_connecting);
+}
 
 SharedLoop::~SharedLoop() = default;
 

@@ -41,8 +41,11 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
   if (!authorizer_ && !options_.auth.endpoint.empty()) {
     authorizer_ = auth::make_http_authorizer(loop, options_.auth);
   }
+  // Connects are paced per loop; a test's own scheduler has no loop turns to pace with.
+  net::ConnectPacer* pacer = scheduler == nullptr ? &loop.connect_pacer() : nullptr;
   service_ = std::make_unique<service::Service>(scheduler_, std::move(make_transport), *this,
-                                                options_, log_, [this] { return next_random(); });
+                                                options_, log_, [this] { return next_random(); },
+                                                pacer);
 }
 
 double ManagerCore::next_random() {

@@ -119,7 +119,11 @@ void validate_options(const Options& o) {
   check_positive("activity_timeout", o.activity_timeout);
   check_positive("pong_timeout", o.pong_timeout);
   check_positive("unavailable_timeout", o.unavailable_timeout);
-  if (o.reconnect.initial_delay.count() < 0) bad("reconnect.initial_delay", "must not be negative");
+  // Zero would let a server that keeps answering and failing get a reconnect loop with no wait.
+  if (o.reconnect.initial_delay.count() <= 0) bad("reconnect.initial_delay", "must be positive");
+  if (o.reconnect.retry_interval < std::chrono::milliseconds(10)) {
+    bad("reconnect.retry_interval", "must be at least 10 ms");
+  }
   if (o.reconnect.max_delay < o.reconnect.initial_delay) {
     bad("reconnect.max_delay", "must be at least reconnect.initial_delay");
   }

@@ -173,6 +173,9 @@ bool ManagerCore::auth_failure_is_transient(const Error& error) {
 
 void ManagerCore::retry_authorisation(const std::shared_ptr<ChannelCore>& channel,
                                       const Error& failure) {
+  // Exponential from the first retry: an auth endpoint that cannot be reached may be a wrong
+  // URL or a certificate that will not change by itself, so it must not be asked 3 times a
+  // second for ever (the connection's short retries are for a server coming back).
   auto delay = service::backoff_delay(service::CloseAction::backoff, channel->auth_attempts++,
                                       options_.reconnect.initial_delay, options_.reconnect.max_delay,
                                       next_random());

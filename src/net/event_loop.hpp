@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "net/connect_pacer.hpp"
 #include "net/scheduler.hpp"
 
 namespace pusher::detail::net {
@@ -75,6 +76,9 @@ class EventLoop final : public Scheduler {
   /// A scratch buffer for socket reads, shared by every connection of this loop.
   std::vector<char>& read_buffer() noexcept { return read_buffer_; }
 
+  /// Paces the connects of every connection on this loop (SharedLoop's max_connecting).
+  ConnectPacer& connect_pacer() noexcept { return connect_pacer_; }
+
   /// Counts loop wake-ups (for the idle benchmarks).
   std::uint64_t wakeups() const noexcept { return wakeups_; }
 
@@ -116,6 +120,7 @@ class EventLoop final : public Scheduler {
   std::unordered_map<TimerId, Task> timers_;
   TimerId next_timer_id_ = 1;
   std::vector<char> read_buffer_;
+  ConnectPacer connect_pacer_{kDefaultMaxConnecting};
   std::uint64_t wakeups_ = 0;
   bool stopping_ = false;
   std::atomic<std::thread::id> loop_thread_{};

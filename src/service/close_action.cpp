@@ -3,11 +3,6 @@
 #include <algorithm>
 
 namespace pusher::detail::service {
-namespace {
-
-constexpr unsigned kFlatAttempts = 6;
-
-}  // namespace
 
 CloseAction classify_close(int code) noexcept {
   if (code == 4000) return CloseAction::tls_only;
@@ -26,19 +21,24 @@ int effective_close_code(int close_code, int recent_error_code) noexcept {
                                                                             : close_code;
 }
 
-std::chrono::milliseconds backoff_delay(CloseAction action, unsigned attempt,
+std::chrono::milliseconds retry_delay(std::chrono::milliseconds interval,
+                                      std::chrono::milliseconds max, double unit) noexcept {
+  unit = std::clamp(unit, 0.0, 1.0);
+  auto delay = static_cast<long long>(static_cast<double>(interval.count()) * (0.5 + unit));
+  return std::chrono::milliseconds(std::clamp<long long>(delay, 0, std::max<long long>(max.count(), 0)));
+}
+
+std::chrono::milliseconds backoff_delay(CloseAction action, unsigned failures,
                                         std::chrono::milliseconds initial,
                                         std::chrono::milliseconds max, double unit) noexcept {
   using std::chrono::milliseconds;
-  if ((action == CloseAction::immediate || action == CloseAction::tls_only) && attempt == 0) {
+  if ((action == CloseAction::immediate || action == CloseAction::tls_only) && failures == 0) {
     return milliseconds(0);
   }
-  // The first kFlatAttempts share the initial ceiling: a server that restarts is usually back
-  // within a few seconds, and doubling from the first retry left clients waiting several
-  // seconds after it was ready (docs/performance.md). Then initial * 2^(attempt - 5).
+  // Doubling from the first failure: only failures a server answered (or timeouts) count, so
+  // a restart that refuses connects for a while does not push the ceiling up.
   long long ceiling = std::max<long long>(initial.count(), 0);
-  unsigned doublings = attempt >= kFlatAttempts ? attempt - (kFlatAttempts - 1) : 0;
-  for (unsigned i = 0; i < doublings && ceiling < max.count(); ++i) ceiling *= 2;
+  for (unsigned i = 0; i < failures && ceiling < max.count(); ++i) ceiling *= 2;
   ceiling = std::min<long long>(ceiling, max.count());
   unit = std::clamp(unit, 0.0, 1.0);
   auto delay = static_cast<long long>(static_cast<double>(ceiling) * unit);

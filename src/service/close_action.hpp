@@ -5,7 +5,8 @@
 
 namespace pusher::detail::service {
 
-/// What to do after a connection ends, from its (effective) close code. protocol.md §1.4.
+/// What to do after a connection ends, from its (effective) close code (Pusher Channels
+/// protocol reference, "Connection closure").
 enum class CloseAction {
   tls_only,        ///< 4000: reconnect at once over TLS
   refused,         ///< 4001-4099: do not reconnect
@@ -14,17 +15,36 @@ enum class CloseAction {
   backoff,         ///< anything else: back off with jitter
 };
 
+/// How an attempt or a connection ended, as the reconnect policy weighs it.
+enum class Ending {
+  /// Nothing answered: the TCP connect was refused or reset, or the socket closed before the
+  /// WebSocket upgrade was answered. Costs a server nothing, so it is retried soon.
+  unreachable,
+  /// A server answered and failed (upgrade refused, a pusher:error, a close soon after
+  /// pusher:connection_established), or the attempt timed out: the server may be struggling.
+  answered,
+  /// A connection that had stayed up ended (a crash, a restart, a network change).
+  dropped,
+};
+
 /// The action for a close code (WebSocket or Pusher). Pure; table-tested.
 CloseAction classify_close(int code) noexcept;
 
 /// A Pusher error code seen in a `pusher:error` shortly before a code-less close (1005/1006)
-/// stands for that close: Reverb sends 4001/4201 and then drops TCP (protocol.md §1.4).
+/// stands for that close: Reverb sends 4001/4201 and then drops TCP.
 int effective_close_code(int close_code, int recent_error_code) noexcept;
 
-/// The delay before reconnect attempt `attempt` (0-based since the last success), given a
-/// uniform random `unit` in [0, 1). Full jitter below a ceiling of `initial` for the first six
-/// attempts, then min(max, initial * 2^(attempt - 5)).
-std::chrono::milliseconds backoff_delay(CloseAction action, unsigned attempt,
+/// The wait before retrying an unreachable server: uniform in [interval/2, 3*interval/2) from
+/// a uniform `unit` in [0, 1), at most `max`. Flat, so recovery after an outage does not
+/// depend on how long it lasted; spread, so clients that lost the server together do not all
+/// come back at the same instant.
+std::chrono::milliseconds retry_delay(std::chrono::milliseconds interval,
+                                      std::chrono::milliseconds max, double unit) noexcept;
+
+/// The wait after the `failures`-th (0-based) answered failure since the last connection that
+/// stayed up: full jitter below min(max, initial * 2^failures). 4200-4299 and 4000 retry at
+/// once when `failures` is 0; 4100-4199 wait at least `initial`.
+std::chrono::milliseconds backoff_delay(CloseAction action, unsigned failures,
                                         std::chrono::milliseconds initial,
                                         std::chrono::milliseconds max, double unit) noexcept;
 

@@ -14,7 +14,8 @@ using Clock = net::Scheduler::Clock;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-// A pusher:error this recent explains a code-less close that follows it (protocol.md §1.4).
+// A pusher:error this recent explains a code-less close that follows it: Reverb sends the
+// error and then drops TCP without a close frame.
 constexpr auto kErrorExplainsClose = std::chrono::seconds(3);
 // Pusher's code for "pong reply not received": a pong timeout reconnects at once.
 constexpr int kPongTimeoutCode = 4201;
@@ -80,21 +81,28 @@ std::vector<Endpoint> endpoints_of(const Options& options) {
 
 Service::Service(net::Scheduler& scheduler, TransportFactory make_transport,
                  ServiceListener& listener, const Options& options, Log log,
-                 std::function<double()> random_unit)
+                 std::function<double()> random_unit, net::ConnectPacer* pacer)
     : scheduler_(scheduler),
       make_transport_(std::move(make_transport)),
       listener_(listener),
       options_(options),
       log_(std::move(log)),
       random_unit_(std::move(random_unit)),
+      pacer_(pacer),
       endpoints_(endpoints_of(options_)) {}
 
 Service::~Service() {
   for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
-                      &unavailable_timer_, &stable_timer_, &backlog_timer_}) {
+                      &unavailable_timer_, &stable_timer_, &backlog_timer_, &admitted_timer_}) {
     cancel(*timer);
   }
+  leave_pacer();
   transport_.reset();  // drops the connection without callbacks
+}
+
+void Service::leave_pacer() {
+  if (pacer_ != nullptr) pacer_->leave(pacer_ticket_);
+  pacer_ticket_ = 0;
 }
 
 void Service::cancel(net::Scheduler::TimerId& timer) noexcept {
@@ -149,9 +157,10 @@ void Service::connect() {
 void Service::disconnect() {
   stopping_ = true;
   for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
-                      &unavailable_timer_, &stable_timer_, &backlog_timer_}) {
+                      &unavailable_timer_, &stable_timer_, &backlog_timer_, &admitted_timer_}) {
     cancel(*timer);
   }
+  leave_pacer();  // a closing connection needs no connect slot, and a waiting one never starts
   if (transport_active_) transport_->close(1000, "");
   if (state_ != ConnectionState::initialized) set_state(ConnectionState::disconnected);
 }
@@ -168,13 +177,36 @@ void Service::disconnect_then(std::function<void()> closed) {
 void Service::start_attempt() {
   reconnect_timer_ = 0;
   if (stopping_) return;
-  if (!transport_) transport_ = make_transport_(*this);
   if (unavailable_timer_ == 0 && state_ == ConnectionState::connecting) {
     unavailable_timer_ = scheduler_.add_timer(options_.unavailable_timeout, [this] {
       unavailable_timer_ = 0;
       if (state_ == ConnectionState::connecting) set_state(ConnectionState::unavailable);
     });
   }
+  if (pacer_ == nullptr) {
+    begin_attempt();
+    return;
+  }
+  leave_pacer();
+  auto entry = pacer_->enter([this] {
+    // Called from another connection's leave(): start on a turn of our own.
+    admitted_timer_ = scheduler_.add_timer(milliseconds(0), [this] {
+      admitted_timer_ = 0;
+      begin_attempt();
+    });
+  });
+  pacer_ticket_ = entry.ticket;
+  if (entry.now) {
+    begin_attempt();
+  } else {
+    log_.debug("waiting for a connect slot (" + std::to_string(pacer_->in_flight()) +
+               " connects in flight on this loop, LoopOptions::max_connecting)");
+  }
+}
+
+void Service::begin_attempt() {
+  if (stopping_) return;
+  if (!transport_) transport_ = make_transport_(*this);
   handshake_done_ = false;
   socket_id_.clear();
   transport_active_ = true;
@@ -199,7 +231,8 @@ void Service::on_text(std::string_view message) {
   ++stats_.messages_in;
   stats_.bytes_in += message.size();
   last_activity_ = scheduler_.now();
-  if (pong_timer_ != 0) {  // any message proves the connection alive (protocol.md §1.8)
+  // Any message proves the connection alive (Pusher protocol reference, "Ping and pong").
+  if (pong_timer_ != 0) {
     cancel(pong_timer_);
     arm_activity_timer(activity_timeout_);
   }
@@ -243,12 +276,14 @@ void Service::on_established(const protocol::ConnectionEstablished& established)
   if (handshake_done_) return;
   cancel(handshake_timer_);
   cancel(unavailable_timer_);
+  leave_pacer();
   handshake_done_ = true;
+  stable_ = false;
   socket_id_ = established.socket_id;
   if (ever_connected_) ++stats_.reconnects;
   ever_connected_ = true;
   connected_at_ = scheduler_.now();
-  // The server's activity_timeout wins when it is lower (protocol.md §1.8).
+  // The server's activity_timeout wins when it is lower (pusher-js does the same).
   activity_timeout_ = options_.activity_timeout;
   if (established.activity_timeout > 0) {
     activity_timeout_ = std::min(activity_timeout_, milliseconds(established.activity_timeout * 1000LL));
@@ -267,7 +302,9 @@ void Service::on_established(const protocol::ConnectionEstablished& established)
                                                                      : options_.activity_timeout,
                                        [this] {
                                          stable_timer_ = 0;
+                                         stable_ = true;
                                          attempts_ = 0;
+                                         failures_ = 0;
                                        });
 }
 
@@ -301,7 +338,11 @@ void Service::on_server_error(const protocol::ServerError& error, protocol::Inbo
 
 void Service::on_close(const net::CloseEvent& event) {
   transport_active_ = false;
+  leave_pacer();
   bool was_connected = handshake_done_;
+  Ending ending = was_connected ? (stable_ ? Ending::dropped : Ending::answered)
+                                : (event.unreachable ? Ending::unreachable : Ending::answered);
+  stable_ = false;
   handshake_done_ = false;
   cancel(handshake_timer_);
   cancel(activity_timer_);
@@ -326,7 +367,7 @@ void Service::on_close(const net::CloseEvent& event) {
   recent_error_reported_ = false;
   // A failed attempt moves on to the next endpoint; a drop first retries the same one.
   if (!was_connected) endpoint_ = (endpoint_ + 1) % endpoints_.size();
-  after_drop(code, close_error(event), explained, server_message);
+  after_drop(code, ending, close_error(event), explained, server_message);
 }
 
 Error Service::close_error(const net::CloseEvent& event) const {
@@ -341,7 +382,8 @@ Error Service::close_error(const net::CloseEvent& event) const {
   return error;
 }
 
-void Service::after_drop(int code, Error error, bool explained, const std::string& server_message) {
+void Service::after_drop(int code, Ending ending, Error error, bool explained,
+                         const std::string& server_message) {
   // One drop, one error: the close's own, flagged transient when a reconnect follows, or the
   // refusal or the giving up that ends the reconnects.
   CloseAction action = classify_close(code);
@@ -377,16 +419,28 @@ void Service::after_drop(int code, Error error, bool explained, const std::strin
     log_.info("automatic reconnects are off (ReconnectPolicy::enabled): staying disconnected");
     return;
   }
-  schedule_reconnect(action);
+  schedule_reconnect(action, ending);
 }
 
-void Service::schedule_reconnect(CloseAction action) {
+void Service::schedule_reconnect(CloseAction action, Ending ending) {
   if (state_ == ConnectionState::connected) set_state(ConnectionState::connecting);
   if (stopping_) return;
-  milliseconds delay = backoff_delay(action, attempts_, options_.reconnect.initial_delay,
-                                     options_.reconnect.max_delay, random_unit_());
+  const ReconnectPolicy& policy = options_.reconnect;
+  milliseconds delay;
+  const char* why;
+  if (ending == Ending::unreachable ||
+      (ending == Ending::dropped && action == CloseAction::backoff)) {
+    // A refused connect costs the server nothing: try again soon, however long it has been.
+    delay = retry_delay(policy.retry_interval, policy.max_delay, random_unit_());
+    why = ending == Ending::unreachable ? "the server is unreachable" : "the connection dropped";
+  } else {
+    // A server that answers and fails, or does not answer in time, may be overloaded.
+    delay = backoff_delay(action, failures_++, policy.initial_delay, policy.max_delay,
+                          random_unit_());
+    why = "backing off";
+  }
   ++attempts_;
-  log_.info("reconnecting in " + std::to_string(delay.count()) + " ms");
+  log_.info(std::string("reconnecting in ") + std::to_string(delay.count()) + " ms (" + why + ")");
   listener_.on_connecting_in(delay, attempts_);
   if (stopping_) return;
   reconnect_timer_ = scheduler_.add_timer(delay, [this] { start_attempt(); });

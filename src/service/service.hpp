@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "log.hpp"
+#include "net/connect_pacer.hpp"
 #include "net/scheduler.hpp"
 #include "net/websocket.hpp"
 #include "protocol/message.hpp"
@@ -58,9 +59,11 @@ using TransportFactory =
 /// Thread safety: loop thread only (the Manager posts to it).
 class Service final : private net::WebSocketListener {
  public:
-  /// `options` must outlive the Service (the Manager owns both).
+  /// `options` must outlive the Service (the Manager owns both), and so must `pacer`, which
+  /// paces the connects of every Service on one loop (null: none).
   Service(net::Scheduler& scheduler, TransportFactory make_transport, ServiceListener& listener,
-          const Options& options, Log log, std::function<double()> random_unit);
+          const Options& options, Log log, std::function<double()> random_unit,
+          net::ConnectPacer* pacer = nullptr);
   ~Service() override;
 
   void connect();
@@ -92,11 +95,14 @@ class Service final : private net::WebSocketListener {
   void on_close(const net::CloseEvent& event) override;
 
   void start_attempt();
+  void begin_attempt();
+  void leave_pacer();
   void on_established(const protocol::ConnectionEstablished& established);
   void on_server_error(const protocol::ServerError& error, protocol::Inbound& inbound);
-  void after_drop(int close_code, Error error, bool explained, const std::string& server_message);
+  void after_drop(int close_code, Ending ending, Error error, bool explained,
+                  const std::string& server_message);
   Error close_error(const net::CloseEvent& event) const;
-  void schedule_reconnect(CloseAction action);
+  void schedule_reconnect(CloseAction action, Ending ending);
   void set_state(ConnectionState state);
   void arm_activity_timer(std::chrono::milliseconds after);
   void on_activity_timeout();
@@ -113,6 +119,7 @@ class Service final : private net::WebSocketListener {
   const Options& options_;
   Log log_;
   std::function<double()> random_unit_;
+  net::ConnectPacer* pacer_;
   std::vector<Endpoint> endpoints_;
 
   std::unique_ptr<net::Transport> transport_;
@@ -123,7 +130,10 @@ class Service final : private net::WebSocketListener {
   bool force_tls_ = false;          // 4000 asked for TLS
   bool ever_connected_ = false;
   std::size_t endpoint_ = 0;
-  unsigned attempts_ = 0;           // failed attempts since the last success
+  unsigned attempts_ = 0;           // failed attempts since the last stable connection
+  unsigned failures_ = 0;           // of those, the ones a server answered (or timeouts)
+  bool stable_ = false;             // this connection has stayed up for an activity timeout
+  net::ConnectPacer::Ticket pacer_ticket_ = 0;  // a slot held or waited for
   std::string socket_id_;
   std::chrono::milliseconds activity_timeout_{0};
 
@@ -139,6 +149,7 @@ class Service final : private net::WebSocketListener {
   net::Scheduler::TimerId unavailable_timer_ = 0;
   net::Scheduler::TimerId stable_timer_ = 0;       // up this long: the attempt count resets
   net::Scheduler::TimerId backlog_timer_ = 0;      // drops a connection whose peer stopped reading
+  net::Scheduler::TimerId admitted_timer_ = 0;     // the pacer gave this attempt its slot
   std::function<void()> on_closed_;
   std::deque<net::Scheduler::Clock::time_point> pings_in_flight_;  // for the round trip
   net::Scheduler::Clock::time_point connected_at_{};

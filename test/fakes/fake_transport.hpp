@@ -42,10 +42,19 @@ struct FakeServerSide {
     e.error = Error{ErrorCode::connection_closed, "closed by the fake server", code, {}};
     listener->on_close(e);
   }
+  /// Nothing listens: the TCP connect is refused.
   void refuse_connect() {
     connecting = false;
     detail::net::CloseEvent e;
+    e.unreachable = true;
     e.error = Error{ErrorCode::connect_failed, "connection refused (fake)", 0, {}};
+    listener->on_close(e);
+  }
+  /// A server (or a proxy in front of it) answers the upgrade with `status`.
+  void refuse_upgrade(int status = 503) {
+    connecting = false;
+    detail::net::CloseEvent e;
+    e.error = Error{ErrorCode::handshake_failed, "WebSocket upgrade refused (fake)", status, {}};
     listener->on_close(e);
   }
 };

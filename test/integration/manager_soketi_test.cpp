@@ -1,5 +1,6 @@
 // The public Manager against a real soketi: events triggered through soketi's HTTP API with
-// the official `pusher` library, a SIGKILL + restart, and a refused app key.
+// the official `pusher` library, a SIGKILL + restart, a refused app key, the short retry of a
+// refused port and connect pacing on a SharedLoop.
 #include <pusher/pusher.hpp>
 
 #include <doctest/doctest.h>
@@ -219,6 +220,74 @@ TEST_CASE("many Managers share one loop thread; destroying one leaves the others
     REQUIRE(w.wait([&] { return !w.events.empty(); }));
     CHECK(w.event_count() == 1);
   }
+}
+
+TEST_CASE("soketi down: its refused port is retried on the short interval, not backed off") {
+  pusher::test::SoketiServer soketi;
+  pusher::Options o = options_for(soketi);
+  o.reconnect.initial_delay = 5s;     // a back-off would show as waits outside 150-450 ms
+  o.reconnect.max_delay = 30s;
+  o.activity_timeout = 1s;            // so the connection counts as stable after a second
+  pusher::Manager manager(o);
+  Watcher w(manager);
+  std::vector<std::chrono::milliseconds> delays;
+  auto announced = manager.on_connecting_in([&](std::chrono::milliseconds delay, unsigned) {
+    w.record([&] { delays.push_back(delay); });
+  });
+  manager.subscribe("room");
+  manager.connect();
+  REQUIRE(w.wait_subscribed("room"));
+  std::this_thread::sleep_for(1500ms);  // up for longer than the activity timeout
+
+  soketi.kill_hard();
+  // The drop and then refused connects to a port nothing listens on (the kernel's reset).
+  REQUIRE(w.wait([&] { return delays.size() >= 4; }, 20s));
+  soketi.restart();
+  REQUIRE(w.wait_subscribed("room", 2));
+  std::lock_guard<std::mutex> lock(w.mutex);
+  for (auto delay : delays) {
+    CHECK(delay >= 150ms);
+    CHECK(delay < 450ms);
+  }
+  int refused = 0;
+  for (const auto& e : w.errors) {
+    CHECK_MESSAGE(e.transient, pusher::to_string(e.code) << ": " << e.message);
+    refused += e.code == pusher::ErrorCode::connect_failed ? 1 : 0;
+  }
+  CHECK(refused >= 3);
+}
+
+TEST_CASE("a SharedLoop paces connects (LoopOptions::max_connecting): all come up, and back") {
+  pusher::test::SoketiServer soketi;
+  auto loop = std::make_shared<pusher::SharedLoop>(pusher::LoopOptions{2});
+  pusher::Options o = options_for(soketi);
+  o.loop = loop;
+  constexpr int kManagers = 24;
+  std::vector<std::unique_ptr<pusher::Manager>> managers;
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  for (int i = 0; i < kManagers; ++i) {
+    managers.push_back(std::make_unique<pusher::Manager>(o));
+    watchers.push_back(std::make_unique<Watcher>(*managers.back()));
+    managers.back()->subscribe("paced-" + std::to_string(i));
+    managers.back()->connect();
+  }
+  for (int i = 0; i < kManagers; ++i) {
+    REQUIRE(watchers[static_cast<std::size_t>(i)]->wait_subscribed("paced-" + std::to_string(i)));
+  }
+  soketi.kill_hard();
+  soketi.restart();
+  for (int i = 0; i < kManagers; ++i) {
+    auto& w = *watchers[static_cast<std::size_t>(i)];
+    REQUIRE(w.wait_subscribed("paced-" + std::to_string(i), 2));
+    std::lock_guard<std::mutex> lock(w.mutex);
+    for (const auto& e : w.errors) CHECK_MESSAGE(e.transient, pusher::to_string(e.code) << ": " << e.message);
+  }
+  // Destroying Managers that still wait for a slot leaves nothing behind on the loop.
+  soketi.kill_hard();
+  watchers.resize(kManagers / 2);
+  managers.resize(kManagers / 2);
+  soketi.restart();
+  for (auto& w : watchers) REQUIRE(w->wait([&] { return w->succeeded.begin()->second >= 3; }));
 }
 
 // ---- Laravel Echo's calls, as a C++ program writes them -------------------------------------

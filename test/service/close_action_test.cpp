@@ -10,8 +10,9 @@ using pusher::detail::service::backoff_delay;
 using pusher::detail::service::classify_close;
 using pusher::detail::service::CloseAction;
 using pusher::detail::service::effective_close_code;
+using pusher::detail::service::retry_delay;
 
-TEST_CASE("close codes map to actions (protocol.md §1.4)") {
+TEST_CASE("close codes map to actions (Pusher protocol reference, \"Connection closure\")") {
   struct Row {
     int code;
     CloseAction action;
@@ -40,27 +41,37 @@ TEST_CASE("a recent pusher:error code stands in only for a code-less close") {
   CHECK(effective_close_code(1006, 4301) == 1006);  // informational codes decide nothing
 }
 
-TEST_CASE("jittered backoff stays within [0, ceiling]: initial for six attempts, then doubling") {
-  for (unsigned attempt = 0; attempt < 64; ++attempt) {
-    CAPTURE(attempt);
-    unsigned doublings = attempt >= 6 ? attempt - 5 : 0;
-    long long ceiling = std::min<long long>(30000, 1000LL << std::min(doublings, 20u));
+TEST_CASE("answered failures: full jitter below a ceiling that doubles from the first, to max") {
+  for (unsigned failures = 0; failures < 64; ++failures) {
+    CAPTURE(failures);
+    long long ceiling = std::min<long long>(30000, 1000LL << std::min(failures, 20u));
     for (double unit : {0.0, 0.25, 0.5, 0.999999}) {
-      auto d = backoff_delay(CloseAction::backoff, attempt, 1000ms, 30000ms, unit).count();
+      auto d = backoff_delay(CloseAction::backoff, failures, 1000ms, 30000ms, unit).count();
       CHECK(d >= 0);
       CHECK(d <= ceiling);
     }
-    CHECK(backoff_delay(CloseAction::backoff, attempt, 1000ms, 30000ms, 0.999999).count() >=
+    CHECK(backoff_delay(CloseAction::backoff, failures, 1000ms, 30000ms, 0.999999).count() >=
           ceiling - 1);
   }
+  CHECK(backoff_delay(CloseAction::backoff, 1, 1000ms, 30000ms, 0.5) == 1000ms);
+  CHECK(backoff_delay(CloseAction::backoff, 3, 1000ms, 30000ms, 0.5) == 4000ms);
+}
+
+TEST_CASE("an unreachable server is retried within [interval/2, 3*interval/2), at most max") {
+  CHECK(retry_delay(300ms, 30000ms, 0.0) == 150ms);
+  CHECK(retry_delay(300ms, 30000ms, 0.5) == 300ms);
+  CHECK(retry_delay(300ms, 30000ms, 0.999999) == 449ms);
+  CHECK(retry_delay(300ms, 200ms, 0.999999) == 200ms);
+  CHECK(retry_delay(300ms, 30000ms, -1.0) == 150ms);  // a bad unit is clamped
+  CHECK(retry_delay(300ms, 30000ms, 7.0) == 450ms);
 }
 
 TEST_CASE("server-requested backoff is at least the initial delay; immediate only the first time") {
   CHECK(backoff_delay(CloseAction::server_backoff, 0, 1000ms, 30000ms, 0.0) == 1000ms);
-  CHECK(backoff_delay(CloseAction::server_backoff, 6, 1000ms, 30000ms, 0.9) == 1800ms);
-  CHECK(backoff_delay(CloseAction::server_backoff, 8, 1000ms, 30000ms, 0.9) == 7200ms);
+  CHECK(backoff_delay(CloseAction::server_backoff, 1, 1000ms, 30000ms, 0.9) == 1800ms);
+  CHECK(backoff_delay(CloseAction::server_backoff, 3, 1000ms, 30000ms, 0.9) == 7200ms);
   CHECK(backoff_delay(CloseAction::immediate, 0, 1000ms, 30000ms, 0.9) == 0ms);
-  CHECK(backoff_delay(CloseAction::immediate, 1, 1000ms, 30000ms, 0.5) == 500ms);
-  CHECK(backoff_delay(CloseAction::immediate, 7, 1000ms, 30000ms, 0.5) == 2000ms);
+  CHECK(backoff_delay(CloseAction::immediate, 1, 1000ms, 30000ms, 0.5) == 1000ms);
+  CHECK(backoff_delay(CloseAction::immediate, 2, 1000ms, 30000ms, 0.5) == 2000ms);
   CHECK(backoff_delay(CloseAction::tls_only, 0, 1000ms, 30000ms, 0.9) == 0ms);
 }

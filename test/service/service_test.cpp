@@ -257,29 +257,149 @@ TEST_CASE("a pusher:error before the handshake decides like a close code (socket
   }
 }
 
-TEST_CASE("backoff grows with failed attempts and resets once a connection stays up") {
+TEST_CASE("an unreachable server is retried every retry_interval or so, however long it is away") {
+  Fixture f;
+  f.service->connect();
+  const double units[] = {0.0, 0.999, 0.5, 0.25};
+  for (int i = 0; i < 400; ++i) {  // about two minutes of refused connects
+    f.unit = units[i % 4];
+    f.server.refuse_connect();
+    auto delay = f.recorder.delays.back();
+    CAPTURE(i);
+    CHECK(delay >= 150ms);
+    CHECK(delay < 450ms);
+    f.clock.advance(delay);
+  }
+  CHECK(f.server.connects.size() == 401);
+  f.server.establish();
+  CHECK(f.service->state() == ConnectionState::connected);
+}
+
+TEST_CASE("a server that answers and fails gets exponential back-off; refusals do not raise it") {
   Fixture f;
   f.unit = 0.999;
   f.service->connect();
   std::vector<long long> delays;
-  for (int i = 0; i < 12; ++i) {
-    f.server.refuse_connect();
+  for (int i = 0; i < 8; ++i) {
+    f.server.refuse_upgrade(503);
+    delays.push_back(f.recorder.delays.back().count());
+    f.clock.advance(f.recorder.delays.back());
+    f.server.refuse_connect();  // the server went away between two answers
     delays.push_back(f.recorder.delays.back().count());
     f.clock.advance(f.recorder.delays.back());
   }
-  CHECK(delays == std::vector<long long>{999, 999, 999, 999, 999, 999, 1998, 3996, 7992, 15984,
-                                        29970, 29970});
-  f.server.establish();
-  CHECK(f.service->state() == ConnectionState::connected);
-  SUBCASE("a drop soon after the handshake keeps counting") {
-    f.clock.advance(5s);
-    f.server.drop(1006);
+  CHECK(delays == std::vector<long long>{999, 449, 1998, 449, 3996, 449, 7992, 449, 15984, 449,
+                                         29970, 449, 29970, 449, 29970, 449});
+  SUBCASE("so does a timeout") {
+    f.server.accept();
+    f.clock.advance(f.options.connect_timeout);
+    CHECK(f.recorder.has_error(ErrorCode::timeout));
     CHECK(f.recorder.delays.back() == 29970ms);
   }
-  SUBCASE("up for an activity timeout: the count starts again") {
+}
+
+TEST_CASE("a server that closes right after the handshake sees a reconnect rate that decays") {
+  Fixture f;
+  f.unit = 0.999;
+  f.service->connect();
+  std::vector<long long> delays;
+  for (int i = 0; i < 7; ++i) {
+    f.server.establish();
+    f.clock.advance(2s);
+    f.server.drop(1006);
+    delays.push_back(f.recorder.delays.back().count());
+    f.clock.advance(f.recorder.delays.back());
+  }
+  CHECK(delays == std::vector<long long>{999, 1998, 3996, 7992, 15984, 29970, 29970});
+  SUBCASE("up for an activity timeout: a drop is retried soon, and the back-off starts again") {
+    f.server.establish();
     f.clock.advance(120s);
     f.server.drop(1006);
+    CHECK(f.recorder.delays.back() == 449ms);
+    f.clock.advance(f.recorder.delays.back());
+    f.server.refuse_upgrade(502);
     CHECK(f.recorder.delays.back() == 999ms);
+  }
+  SUBCASE("4100-4199 back off from the same count, at least the initial delay") {
+    f.server.establish();
+    f.server.drop(4100);
+    CHECK(f.recorder.delays.back() == 29970ms);
+  }
+}
+
+TEST_CASE("connects wait for a slot of the loop's pacer, in the order they asked") {
+  pusher::test::ManualScheduler clock;
+  pusher::detail::net::ConnectPacer pacer(2);
+  struct Client {
+    pusher::test::FakeServerSide server;
+    Recorder recorder;
+    std::unique_ptr<Service> service;
+  };
+  pusher::Options options = Fixture::base_options();
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 5; ++i) {
+    auto c = std::make_unique<Client>();
+    Client* raw = c.get();
+    c->service = std::make_unique<Service>(
+        clock,
+        [raw](pusher::detail::net::WebSocketListener& listener) {
+          return std::make_unique<pusher::test::FakeTransport>(raw->server, listener);
+        },
+        c->recorder, options, pusher::detail::Log{}, [] { return 0.5; }, &pacer);
+    clients.push_back(std::move(c));
+  }
+  auto started = [&] {
+    std::vector<int> out;
+    for (int i = 0; i < 5; ++i) {
+      if (!clients[i]->server.connects.empty()) out.push_back(i);
+    }
+    return out;
+  };
+  // Asked in the order 3, 0, 4, 1, 2.
+  for (int i : {3, 0, 4, 1, 2}) clients[i]->service->connect();
+  clock.advance(0ms);
+  CHECK(started() == std::vector<int>{0, 3});
+  CHECK(pacer.in_flight() == 2);
+  CHECK(pacer.waiting() == 3);
+  for (auto& c : clients) CHECK(c->service->state() == ConnectionState::connecting);
+
+  clients[3]->server.establish();  // up: its slot goes to the next in line (4), on a loop turn
+  CHECK(started() == std::vector<int>{0, 3});
+  clock.advance(0ms);
+  CHECK(started() == std::vector<int>{0, 3, 4});
+
+  clients[1]->service->disconnect();  // gave up while waiting: never connects
+  clients[0]->server.refuse_connect();  // failed: the slot goes on (to 2), and 0 asks again
+  clock.advance(0ms);
+  CHECK(started() == std::vector<int>{0, 2, 3, 4});
+  CHECK(clients[0]->server.connects.size() == 1);
+  clock.advance(1s);  // 0's retry is due, but 4 and 2 hold both slots
+  CHECK(clients[0]->server.connects.size() == 1);
+  clients[4]->server.establish();
+  clock.advance(0ms);
+  CHECK(clients[0]->server.connects.size() == 2);
+  clients[2]->server.establish();
+  clients[0]->server.establish();
+  CHECK(pacer.in_flight() == 0);
+  CHECK(pacer.waiting() == 0);
+  CHECK(clients[1]->server.connects.empty());
+  for (int i : {0, 2, 3, 4}) CHECK(clients[i]->service->state() == ConnectionState::connected);
+
+  SUBCASE("a Service destroyed while it waits leaves the line") {
+    for (int i : {0, 2, 3, 4}) clients[i]->server.drop(1006);  // all retry: 2 go, 2 wait
+    clock.advance(1s);
+    CHECK(pacer.in_flight() == 2);
+    CHECK(pacer.waiting() == 2);
+    std::size_t destroyed = 0;
+    for (auto& c : clients) {
+      if (c->service->transport_active() || c.get() == clients[1].get()) continue;
+      c->service.reset();
+      ++destroyed;
+    }
+    CHECK(destroyed == 2);
+    CHECK(pacer.waiting() == 0);
+    clock.advance(1s);
+    CHECK(pacer.in_flight() == 2);
   }
 }
 
@@ -303,7 +423,7 @@ TEST_CASE("regression: a server that closes with 4200 right after the handshake 
 TEST_CASE("unavailable after the unavailable timeout of failing; connected again later") {
   Fixture f;
   f.service->connect();
-  for (int i = 0; i < 20 && f.service->state() != ConnectionState::unavailable; ++i) {
+  for (int i = 0; i < 200 && f.service->state() != ConnectionState::unavailable; ++i) {
     f.server.refuse_connect();
     f.clock.advance(f.recorder.delays.back());
   }

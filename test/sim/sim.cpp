@@ -477,7 +477,8 @@ void World::check_bounds() {
     auto& times = server_.connect_times[c.id];
     std::size_t recent = 0;
     for (auto t : times) recent += clock_.now() - t <= 10s ? 1 : 0;
-    if (recent > 40) violate("I4", "client " + std::to_string(c.id) + " opened " + std::to_string(recent) + " connections in 10 s");
+    // An unreachable server is retried after retry_interval / 2 (150 ms) at the soonest.
+    if (recent > 70) violate("I4", "client " + std::to_string(c.id) + " opened " + std::to_string(recent) + " connections in 10 s");
   }
 }
 
