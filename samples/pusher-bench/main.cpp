@@ -232,6 +232,7 @@ std::string number(double value, int decimals = 0) {
 struct Shared {
   long connections = 0;
   long events = 0;
+  bool per_connection = false;
 
   std::mutex mutex;
   std::condition_variable cv;
@@ -240,6 +241,7 @@ struct Shared {
 
   // Loop thread only.
   std::vector<char> subscribed;     // per connection
+  std::vector<char> dropped;        // per connection: lost since ready, not subscribed again
   std::vector<long> counts;         // events with a `t`, per connection
   long subscribed_count = 0;
   long completed = 0;               // connections that got `events`
@@ -264,6 +266,13 @@ void on_subscribed(Shared& s, long index) {
   if (s.subscribed[index] != 0) return;
   s.subscribed[index] = 1;
   s.subscribed_now.store(++s.subscribed_count);
+  if (s.dropped[index] != 0) {
+    s.dropped[index] = 0;
+    if (s.per_connection) {
+      emit("{\"resubscribed_one\":" + std::to_string(index) +
+           ",\"at_ms\":" + number(epoch_ms(), 3) + "}");
+    }
+  }
   if (s.subscribed_count != s.connections) return;
   if (!s.ever_ready) {
     s.ever_ready = true;
@@ -286,6 +295,7 @@ void on_lost(Shared& s, long index) {
   if (s.subscribed[index] == 0) return;
   s.subscribed[index] = 0;
   s.subscribed_now.store(--s.subscribed_count);
+  if (s.ever_ready && !s.finishing.load()) s.dropped[index] = 1;
   if (s.ever_ready && !s.lost_since_ready && !s.finishing.load()) {
     s.lost_since_ready = true;
     emit("{\"lost\":" + std::to_string(s.connections - s.subscribed_count) + ",\"at_ms\":" +
@@ -337,7 +347,9 @@ int main(int argc, char** argv) {
   Shared& s = *shared;
   s.connections = args.connections;
   s.events = args.events;
+  s.per_connection = args.per_connection;
   s.subscribed.assign(static_cast<std::size_t>(args.connections), 0);
+  s.dropped.assign(static_cast<std::size_t>(args.connections), 0);
   s.counts.assign(static_cast<std::size_t>(args.connections), 0);
   s.latencies_us.reserve(static_cast<std::size_t>(std::min<long long>(
       static_cast<long long>(args.connections) * args.events, 50'000'000)));
@@ -356,7 +368,7 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                     std::chrono::duration<double>(args.timeout));
-  auto loop = std::make_shared<pusher::SharedLoop>();
+  auto loop = std::make_shared<pusher::SharedLoop>(args.loop);
   args.options.loop = loop;
   const long rss_base = rss_kib();
 

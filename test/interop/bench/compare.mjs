@@ -1,7 +1,7 @@
 // pusher-cpp and pusher-js side by side on soketi: what bench/compare runs.
 //
 //   node compare.mjs --build DIR [--runs R] [--only LIST] [--idle-seconds S] [--out FILE]
-//                    [--skip-10k REASON]
+//                    [--outages LIST] [--skip-10k REASON]
 //
 // Starts soketi 1.6.1 (127.0.0.1, free ports, metrics off), then for each scenario runs
 // pusher-cpp (DIR/samples/pusher-bench/pusher-bench) and pusher-js (pusher-js-bench.mjs),
@@ -13,6 +13,10 @@
 //   memory     1,000 idle connections: RSS per connection
 //   10k        pusher-cpp alone: 10,000 connections on one loop thread
 //   reconnect  100 connections; soketi SIGKILLed and restarted: ready -> all resubscribed
+//   outage     100 connections; soketi SIGKILLed, left down for each of --outages seconds (a
+//              comma list, default 2,10,30), then started again on the same port (its start-up
+//              adds to the time down: down_ms in --out): ms from the moment it accepts again
+//              (a TCP connect probe every 20 ms) to each connection resubscribed, median and last
 //   blaster    one connection, blaster.mjs pushing events as fast as the socket drains
 //   idle       1 connection each, S seconds idle (default 60): context switches per minute
 // Every wait is bounded; only processes started here are signalled, by their pid. Raw
@@ -30,20 +34,21 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const interop = path.resolve(here, '..');
 const repo = path.resolve(interop, '../..');
 
-const kAll = ['micro', 'latency', 'fanout', 'memory', '10k', 'reconnect', 'blaster', 'idle'];
+const kAll = ['micro', 'latency', 'fanout', 'memory', '10k', 'reconnect', 'outage', 'blaster', 'idle'];
 const args = { build: path.join(repo, 'build-bench'), runs: 3, only: kAll.join(','), 'idle-seconds': 60,
-  out: '', 'skip-10k': '' };
+  out: '', outages: '2,10,30', 'skip-10k': '' };
 for (let i = 2; i < process.argv.length; i++) {
   const name = process.argv[i].startsWith('--') ? process.argv[i].slice(2) : null;
   if (name === null || !(name in args) || i + 1 >= process.argv.length) {
     process.stderr.write('usage: node compare.mjs --build DIR [--runs R] [--only LIST] ' +
-      '[--idle-seconds S] [--out FILE] [--skip-10k REASON]\n');
+      '[--idle-seconds S] [--out FILE] [--outages LIST] [--skip-10k REASON]\n');
     process.exit(2);
   }
   args[name] = process.argv[++i];
 }
 const runs = Number(args.runs);
 const idleSeconds = Number(args['idle-seconds']);
+const outages = args.outages.split(',').filter(Boolean).map(Number);
 const only = new Set(args.only.split(',').filter(Boolean));
 for (const s of only) {
   if (!kAll.includes(s)) {
@@ -51,8 +56,9 @@ for (const s of only) {
     process.exit(2);
   }
 }
-if (!(runs >= 1 && runs <= 15) || !(idleSeconds >= 5 && idleSeconds <= 600)) {
-  process.stderr.write('compare: --runs wants 1..15, --idle-seconds 5..600\n');
+if (!(runs >= 1 && runs <= 15) || !(idleSeconds >= 5 && idleSeconds <= 600) ||
+    outages.length === 0 || !outages.every((o) => o >= 0 && o <= 600)) {
+  process.stderr.write('compare: --runs wants 1..15, --idle-seconds 5..600, --outages a comma list of 0..600 s\n');
   process.exit(2);
 }
 const cppBench = path.join(args.build, 'samples/pusher-bench/pusher-bench');
@@ -165,7 +171,34 @@ function httpStatus(port, urlPath, timeoutMs) {
 const app = { id: 'app-id', key: 'app-key', secret: 'app-secret' };
 const soketi = { port: 0, metricsPort: 0, proc: null };
 
-async function startSoketi() {
+/// Whether a TCP connection to 127.0.0.1:port is accepted within timeoutMs.
+function accepts(port, timeoutMs) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, timeoutMs);
+    socket.on('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+const kAcceptPollMs = 20;
+
+/// Starts soketi on soketi.port (a free one the first time) and returns when /ready answers
+/// 200: `{ readyAt }` (epoch ms; /ready polled every 10 ms). With `{ accept: true }` the port
+/// is first probed with a plain TCP connect every 20 ms, and `acceptAt` is when one was
+/// accepted: soketi's listening socket is open then (uWebSockets listens once soketi is set
+/// up), up to one probe interval after it opened; /ready is then polled every 20 ms.
+async function startSoketi({ accept = false } = {}) {
   if (!soketi.port) {
     soketi.port = await freePort();
     do soketi.metricsPort = await freePort(); while (soketi.metricsPort === soketi.port);
@@ -187,10 +220,20 @@ async function startSoketi() {
   soketi.proc = start(process.execPath, ['--import', path.join(interop, 'exit-with-parent.mjs'),
     path.join(interop, 'node_modules/@soketi/soketi/bin/server.js'), 'start'], { env, cwd: interop });
   const deadline = Date.now() + 30000;
+  let acceptAt = null;
+  for (let next = Date.now(); accept && Date.now() < deadline; next += kAcceptPollMs) {
+    if (soketi.proc.exited) throw new Error(`soketi exited: ${soketi.proc.stderr}`);
+    if (await accepts(soketi.port, 200)) {
+      acceptAt = epochMs();
+      break;
+    }
+    await sleep(Math.max(0, next + kAcceptPollMs - Date.now()));
+  }
+  if (accept && acceptAt === null) throw new Error('soketi did not accept within 30 s');
   while (Date.now() < deadline) {
     if (soketi.proc.exited) throw new Error(`soketi exited: ${soketi.proc.stderr}`);
-    if (await httpStatus(soketi.port, '/ready', 500) === 200) return epochMs();
-    await sleep(10);
+    if (await httpStatus(soketi.port, '/ready', 500) === 200) return { acceptAt, readyAt: epochMs() };
+    await sleep(accept ? kAcceptPollMs : 10);
   }
   throw new Error('soketi did not answer /ready within 30 s');
 }
@@ -210,6 +253,7 @@ function startClient(kind, flags) {
     '--channel', flags.channel, '--connections', String(flags.connections),
     '--events', String(flags.events), '--timeout', String(flags.timeout)];
   if (flags.idle !== undefined) argv.push('--idle', String(flags.idle));
+  if (flags.perConnection) argv.push('--per-connection');
   if (kind === 'cpp') return start(cppBench, argv);
   // pusher-js 8 keeps a few buffers per socket: give the heap room for 1,000 of them.
   return start(process.execPath, ['--max-old-space-size=4096', path.join(here, 'pusher-js-bench.mjs'), ...argv]);
@@ -289,8 +333,8 @@ async function reconnectRun(kind) {
   const killedAt = epochMs();
   await killSoketi();
   const lost = await client.waitLine((l) => l.startsWith('{"lost"'), 10000);
-  const readyAt = await startSoketi();
-  const back = await client.waitLine((l) => l.startsWith('{"resubscribed"'), 60000);
+  const { readyAt } = await startSoketi();
+  const back = await client.waitLine((l) => l.startsWith('{"resubscribed":'), 60000);
   client.signal('SIGTERM');
   await finalLine(client, 15000).catch(() => null);
   if (!back) throw new Error('not all channels resubscribed within 60 s of soketi being ready');
@@ -300,6 +344,60 @@ async function reconnectRun(kind) {
     restart_ms: Math.round(readyAt - killedAt),
     lost_after_kill_ms: lost ? Math.round(JSON.parse(lost.line).at_ms - killedAt) : null,
     resubscribed_after_ready_ms: Math.round(at - readyAt),
+  };
+}
+
+/// The median of `ms` with `missing` more values that never came (counted as later than any):
+/// null when the middle falls among the missing.
+function medianWithMissing(ms, missing) {
+  const v = [...ms].sort((a, b) => a - b).concat(Array(missing).fill(Infinity));
+  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return Number.isFinite(mid) ? Math.round(mid) : null;
+}
+
+async function outageRun(kind, outageS) {
+  const connections = 100;
+  const waitS = 90;  // from accept to the last connection resubscribed
+  const client = startClient(kind, { channel: freshChannel('outage'), connections, events: 0,
+    idle: outageS + waitS + 120, timeout: 60, perConnection: true });
+  await waitReady(client, 60000);
+  await sleep(500);
+  const from = client.lines.length;
+  const killedAt = epochMs();
+  let acceptAt;
+  let readyAt;
+  let all;
+  try {
+    await killSoketi();
+    await sleep(outageS * 1000);
+    ({ acceptAt, readyAt } = await startSoketi({ accept: true }));
+    all = await client.waitLine((l) => l.startsWith('{"resubscribed":'), waitS * 1000);
+  } finally {
+    client.signal('SIGTERM');
+    await finalLine(client, 15000).catch(() => null);
+  }
+  const lines = client.lines.slice(from);
+  const lost = lines.find((l) => l.line.startsWith('{"lost"'));
+  const firstAt = new Map();  // connection -> its first resubscription after the kill
+  for (const { line } of lines) {
+    if (!line.startsWith('{"resubscribed_one"')) continue;
+    const one = JSON.parse(line);
+    if (!firstAt.has(one.resubscribed_one)) firstAt.set(one.resubscribed_one, one.at_ms);
+  }
+  const ms = [...firstAt.values()].map((at) => at - acceptAt).sort((a, b) => a - b);
+  if (!all) {
+    log(`outage ${outageS} s ${kind}: ${ms.length} of ${connections} resubscribed within ${waitS} s of accept`);
+  }
+  return {
+    outage_s: outageS,
+    connections,
+    down_ms: Math.round(acceptAt - killedAt),
+    accept_to_ready_ms: Math.round(readyAt - acceptAt),
+    lost_after_kill_ms: lost ? Math.round(JSON.parse(lost.line).at_ms - killedAt) : null,
+    resubscribed: ms.length,
+    first_ms: ms.length > 0 ? Math.round(ms[0]) : null,
+    median_ms: medianWithMissing(ms, connections - ms.length),
+    last_ms: ms.length === connections ? Math.round(ms.at(-1)) : null,
   };
 }
 
@@ -377,7 +475,7 @@ async function main() {
     }
   }
   if (only.has('latency') || only.has('fanout') || only.has('memory') || only.has('10k') ||
-      only.has('reconnect') || only.has('idle')) {
+      only.has('reconnect') || only.has('outage') || only.has('idle')) {
     await startSoketi();
     log(`soketi on 127.0.0.1:${soketi.port}`);
   }
@@ -421,6 +519,24 @@ async function main() {
     raw.reconnect = r;
     const [c, j] = [pick(r, 'cpp', 'resubscribed_after_ready_ms'), pick(r, 'js', 'resubscribed_after_ready_ms')];
     row('reconnect, 100 conns, soketi SIGKILL + restart', 'ms from ready to all resubscribed', c, j, '<= 1,500 ms', c <= 1500);
+  }
+  if (only.has('outage')) {
+    raw.outage = {};
+    for (const outageS of outages) {
+      const r = await alternate(`outage ${outageS} s`, (kind) => outageRun(kind, outageS));
+      raw.outage[outageS] = r;
+      const scenario = `outage ${outageS} s, 100 conns, soketi SIGKILL, down, restart`;
+      // Over runs, a run where some connection never came back counts as later than any.
+      const over = (kind, key) => {
+        const v = (r[kind] ?? []).filter((x) => !x?.error).map((x) => x[key] ?? Infinity);
+        const missing = v.filter((x) => !Number.isFinite(x)).length;
+        return v.length === 0 ? null : medianWithMissing(v.filter(Number.isFinite), missing);
+      };
+      const [cm, jm, cl, jl] = [over('cpp', 'median_ms'), over('js', 'median_ms'),
+        over('cpp', 'last_ms'), over('js', 'last_ms')];
+      row(scenario, 'ms from accept to resubscribed, median', cm, jm, '<= 1,000 ms', cm !== null && cm <= 1000);
+      row(scenario, 'ms from accept to resubscribed, last', cl, jl, '<= 2,000 ms', cl !== null && cl <= 2000);
+    }
   }
   if (only.has('blaster')) {
     const r = await alternate('blaster', (kind) => blasterRun(kind));

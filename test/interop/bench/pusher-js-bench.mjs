@@ -1,7 +1,7 @@
 // pusher-js's side of pusher-bench (samples/pusher-bench): the same flags, the same lines.
 //
 //   node pusher-js-bench.mjs --url ws://HOST:PORT --key KEY --channel C --connections N
-//                            --events M [--timeout S] [--idle S]
+//                            --events M [--timeout S] [--idle S] [--per-connection]
 //
 // N pusher-js 8.6 clients (one WebSocket each) in this one Node process, all subscribed to
 // C. Prints `{"ready":N}` once all are subscribed, then counts the events whose data has a
@@ -12,7 +12,9 @@
 // (process.cpuUsage, i.e. getrusage, from ready to done), and the extra fields. With
 // --events 0 the connections stay idle for --idle S and the line has the idle context
 // switches of every thread of the process. `{"lost":..}` / `{"resubscribed":..}` lines as
-// pusher-bench. SIGINT/SIGTERM end the wait early. Exit 0 done, 2 usage, 3 timeout.
+// pusher-bench, and with --per-connection its `{"resubscribed_one":I,"at_ms":..}` line for
+// each connection subscribed again after it was lost. SIGINT/SIGTERM end the wait early.
+// Exit 0 done, 2 usage, 3 timeout.
 import fs from 'node:fs';
 import PusherModule from 'pusher-js';
 
@@ -20,14 +22,18 @@ const Pusher = PusherModule.default ?? PusherModule;
 
 function usage(problem) {
   process.stderr.write(`pusher-js-bench: ${problem}\nusage: node pusher-js-bench.mjs --url ws://HOST:PORT ` +
-    '--key KEY --channel C --connections N --events M [--timeout S] [--idle S]\n');
+    '--key KEY --channel C --connections N --events M [--timeout S] [--idle S] [--per-connection]\n');
   process.exit(2);
 }
 
-const args = { connections: 1, timeout: 60, idle: 10 };
+const args = { connections: 1, timeout: 60, idle: 10, 'per-connection': false };
 const valued = ['url', 'key', 'channel', 'connections', 'events', 'timeout', 'idle'];
 for (let i = 2; i < process.argv.length; i++) {
   const name = process.argv[i].startsWith('--') ? process.argv[i].slice(2) : null;
+  if (name === 'per-connection') {
+    args[name] = true;
+    continue;
+  }
   if (name === null || !valued.includes(name)) usage(`unknown argument ${process.argv[i]}`);
   if (i + 1 >= process.argv.length) usage(`missing value for --${name}`);
   const value = process.argv[++i];
@@ -77,6 +83,8 @@ const M = args.events;
 const start = performance.now();
 const rssBase = rssKib();
 const subscribed = new Uint8Array(N);
+const dropped = new Uint8Array(N);  // lost since ready, not subscribed again yet
+const perConnection = args['per-connection'];
 const counts = new Uint32Array(N);
 const latencies = new Float64Array(Math.min(N * M, 50_000_000));
 let delivered = 0;
@@ -118,7 +126,12 @@ for (let i = 0; i < N; i++) {
 function onSubscribed(i) {
   if (subscribed[i]) return;
   subscribed[i] = 1;
-  if (++subscribedCount !== N) return;
+  ++subscribedCount;
+  if (dropped[i]) {
+    dropped[i] = 0;
+    if (perConnection) process.stdout.write(`{"resubscribed_one":${i},"at_ms":${epochMs().toFixed(3)}}\n`);
+  }
+  if (subscribedCount !== N) return;
   if (!everReady) {
     everReady = true;
     readyCpu = cpuUs();
@@ -142,6 +155,7 @@ function lost(i) {
   if (!subscribed[i]) return;
   subscribed[i] = 0;
   subscribedCount--;
+  if (everReady && !finishing) dropped[i] = 1;
   if (everReady && !lostSinceReady && !finishing) {
     lostSinceReady = true;
     process.stdout.write(`{"lost":${N - subscribedCount},"at_ms":${epochMs().toFixed(3)}}\n`);
