@@ -104,7 +104,7 @@ PUSHER_API std::shared_ptr<Authorizer> make_secret_authorizer(
 
 /// `"<app_key>:" + hex(HMAC-SHA256(secret, string_to_sign))`: the Pusher auth signature.
 /// string_to_sign is `socket:channel`, `socket:channel:channel_data` or
-/// `socket::user::user_data` (protocol.md §1.7).
+/// `socket::user::user_data` (Pusher docs, "User authentication").
 /// Thread safety: a pure function, safe from any thread.
 PUSHER_API std::string sign_auth(const std::string& app_key, const std::string& app_secret,
                                  const std::string& string_to_sign);

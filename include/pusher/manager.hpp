@@ -71,9 +71,10 @@ class PUSHER_API Manager {
   /// Closes the connection and stops reconnecting; channels stay registered for connect().
   void disconnect();
 
-  /// Signs this connection in as a user (`pusher:signin`, protocol.md §1.3), authorised by the
-  /// authorizer's user sign-in (HttpAuthOptions::user_endpoint, or make_secret_authorizer's
-  /// user_data), now if connected and again after every reconnect. Success emits
+  /// Signs this connection in as a user (`pusher:signin`; Pusher docs, "User authentication"),
+  /// authorised by the authorizer's user sign-in (HttpAuthOptions::user_endpoint, or
+  /// make_secret_authorizer's user_data), now if connected and again after every reconnect.
+  /// Success emits
   /// `pusher:signin_success` (data: the signed user_data) to Manager bindings and subscribes
   /// the user's own channel `#server-to-user-<id>`, whose events (a server's sendToUser) reach
   /// Manager bindings; failure is an auth_failed error. Reverb does not support sign-in.

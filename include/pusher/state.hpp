@@ -1,7 +1,7 @@
 #pragma once
 
 /// @file
-/// Connection states, after pusher-js's state machine (protocol.md §1.9).
+/// Connection states, after pusher-js's state machine (pusher-js README, "Connection States").
 
 #include <pusher/export.hpp>
 

@@ -10,7 +10,7 @@ bool starts_with(std::string_view name, std::string_view prefix) {
   return name.compare(0, prefix.size(), prefix) == 0;
 }
 
-/// Characters Pusher allows in channel names (protocol.md §1.6).
+/// Characters Pusher allows in channel names (Pusher docs, "Channel naming conventions").
 bool is_allowed(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {

@@ -6,10 +6,12 @@
 
 namespace pusher::detail::protocol {
 
-/// What a channel name's prefix makes it (protocol.md §1.6); cache- variants map to their base.
+/// What a channel name's prefix makes it (Pusher docs, "Channel types"); cache- variants map
+/// to their base.
 enum class ChannelKind { public_channel, private_channel, private_encrypted, presence };
 
-/// Longest channel name Pusher accepts, prefixes included (protocol.md §1.6).
+/// Longest channel name Pusher accepts, prefixes included (Pusher docs, "Channel naming
+/// conventions").
 inline constexpr std::size_t kMaxChannelNameLength = 164;
 
 /// The kind of channel `name` denotes.

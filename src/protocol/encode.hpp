@@ -5,8 +5,8 @@
 
 namespace pusher::detail::protocol {
 
-// Outbound messages as compact JSON (protocol.md §1.3). Every string argument is escaped as a
-// JSON string and must be UTF-8.
+// Outbound messages as compact JSON (Pusher protocol reference, "Events"). Every string
+// argument is escaped as a JSON string and must be UTF-8.
 
 /// `{"event":"pusher:subscribe","data":{"channel":..,"auth":..,"channel_data":..}}`; `auth` and
 /// `channel_data` are left out when empty. `channel_data` is sent as a string, byte for byte.

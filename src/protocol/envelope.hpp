@@ -7,7 +7,8 @@
 
 namespace pusher::detail::protocol {
 
-/// How the top-level `data` member arrived (protocol.md §1.2: servers send all three).
+/// How the top-level `data` member arrived: servers send all three (pusher-js's
+/// Protocol.decodeMessage takes a string or an object).
 enum class DataKind { absent, string, json };
 
 /// The top-level members of one message; the views point into decode()'s scratch buffers.

@@ -27,7 +27,8 @@ struct Ping {};
 /// `pusher:pong`, the answer to our ping.
 struct Pong {};
 
-/// `pusher:error` message (informational after the handshake, protocol.md §1.4).
+/// `pusher:error` message (informational after the handshake: Pusher protocol reference,
+/// "Error codes").
 struct ServerError {
   int code = 0;  ///< 0 = absent
   std::string message;
@@ -89,7 +90,8 @@ struct ChannelEvent {
   std::string user_id;    ///< sender of a client event on a presence channel, else ""
 };
 
-/// An unknown `pusher:*` / `pusher_internal:*` event, which must be ignored (protocol.md §1.3).
+/// An unknown `pusher:*` / `pusher_internal:*` event, which must be ignored (Pusher protocol
+/// reference, "Events").
 struct Ignored {
   std::string event;
 };

@@ -1,4 +1,4 @@
-// Decoders of the pusher:* and pusher_internal:* events (protocol.md §1.3).
+// Decoders of the pusher:* and pusher_internal:* events (Pusher protocol reference, "Events").
 #include "protocol/envelope.hpp"
 
 #include <charconv>
@@ -27,7 +27,7 @@ DecodeResult failure(const char* message) {
 }
 
 /// The event's data as a DOM: parsed from the string contents or from the compact JSON of an
-/// object; Null when absent or not JSON (protocol.md §1.2: string, object or absent).
+/// object; Null when absent or not JSON (a string, an object or absent, depending on the server).
 Document parse_data(const Envelope& envelope) {
   Document doc;
   if (envelope.data_kind != DataKind::absent) parse_document(envelope.data, doc);
@@ -53,7 +53,8 @@ std::string text_of(const Value* value) {
   return to_json(*value);
 }
 
-/// Compact JSON text of a value; "" if absent or null (user_info, protocol.md §1.3).
+/// Compact JSON text of a value; "" if absent or null (user_info: Pusher protocol reference,
+/// "Presence channel events").
 std::string json_of(const Value* value) {
   return value == nullptr || value->IsNull() ? std::string() : to_json(*value);
 }
@@ -264,7 +265,8 @@ DecodeResult decode_pusher_event(const Envelope& envelope) {
   for (const Decoder& decoder : kDecoders) {
     if (decoder.event == envelope.event) return decoder.decode(envelope);
   }
-  // Unknown pusher:* events must be ignored (protocol.md §1.3), e.g. sockudo's pusher:delta.
+  // Unknown pusher:* events must be ignored (Pusher protocol reference, "Events"), e.g.
+  // sockudo's pusher:delta.
   return Inbound{Ignored{std::string(envelope.event)}};
 }
 
