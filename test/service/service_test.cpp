@@ -327,19 +327,23 @@ TEST_CASE("a server that closes right after the handshake sees a reconnect rate 
   }
 }
 
-TEST_CASE("connects wait for a slot of the loop's pacer, in the order they asked") {
-  pusher::test::ManualScheduler clock;
-  pusher::detail::net::ConnectPacer pacer(2);
-  struct Client {
-    pusher::test::FakeServerSide server;
-    Recorder recorder;
-    std::unique_ptr<Service> service;
-  };
-  pusher::Options options = Fixture::base_options();
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 5; ++i) {
-    auto c = std::make_unique<Client>();
-    Client* raw = c.get();
+namespace {
+
+/// A Service on a shared pacer, with its own fake server side.
+struct PacedClient {
+  pusher::test::FakeServerSide server;
+  Recorder recorder;
+  std::unique_ptr<Service> service;
+};
+
+std::vector<std::unique_ptr<PacedClient>> paced_clients(int count,
+                                                        pusher::test::ManualScheduler& clock,
+                                                        pusher::detail::net::ConnectPacer& pacer,
+                                                        const pusher::Options& options) {
+  std::vector<std::unique_ptr<PacedClient>> clients;
+  for (int i = 0; i < count; ++i) {
+    auto c = std::make_unique<PacedClient>();
+    PacedClient* raw = c.get();
     c->service = std::make_unique<Service>(
         clock,
         [raw](pusher::detail::net::WebSocketListener& listener) {
@@ -348,6 +352,16 @@ TEST_CASE("connects wait for a slot of the loop's pacer, in the order they asked
         c->recorder, options, pusher::detail::Log{}, [] { return 0.5; }, &pacer);
     clients.push_back(std::move(c));
   }
+  return clients;
+}
+
+}  // namespace
+
+TEST_CASE("connects wait for a slot of the loop's pacer, in the order they asked") {
+  pusher::test::ManualScheduler clock;
+  pusher::detail::net::ConnectPacer pacer(2);
+  pusher::Options options = Fixture::base_options();
+  auto clients = paced_clients(5, clock, pacer, options);
   auto started = [&] {
     std::vector<int> out;
     for (int i = 0; i < 5; ++i) {
@@ -401,6 +415,28 @@ TEST_CASE("connects wait for a slot of the loop's pacer, in the order they asked
     clock.advance(1s);
     CHECK(pacer.in_flight() == 2);
   }
+}
+
+TEST_CASE("a paced connect's timeout starts with its slot, not when it asked") {
+  pusher::test::ManualScheduler clock;
+  pusher::detail::net::ConnectPacer pacer(1);
+  pusher::Options options = Fixture::base_options();
+  options.unavailable_timeout = 60s;
+  auto clients = paced_clients(2, clock, pacer, options);
+  auto& a = *clients[0];
+  auto& b = *clients[1];
+  a.service->connect();
+  b.service->connect();
+  clock.advance(6s);
+  CHECK(b.server.connects.empty());
+  a.server.establish();
+  clock.advance(0ms);
+  REQUIRE(b.server.connects.size() == 1);
+  clock.advance(9s);  // 15 s since b asked, 9 s since its connect started
+  CHECK_FALSE(b.recorder.has_error(ErrorCode::timeout));
+  clock.advance(options.connect_timeout - 9s);
+  CHECK(b.recorder.has_error(ErrorCode::timeout));
+  CHECK(pacer.in_flight() == 0);  // the timed-out attempt gave its slot back
 }
 
 TEST_CASE("regression: a server that closes with 4200 right after the handshake gets no 0 ms loop") {
