@@ -3,7 +3,12 @@
 
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <string>
+#include <thread>
 
 #include "fixtures.hpp"
 #include "ws_client.hpp"
@@ -54,7 +59,80 @@ void check_echo(const std::string& url, const std::string& ca_file) {
   CHECK_FALSE(closed.error);
 }
 
+/// A TCP listener on 127.0.0.1 that takes one connection, reads what comes first (the upgrade
+/// request), writes `answer` (possibly nothing) and closes: a server program that is not a
+/// WebSocket server, or one going away.
+class OneShotServer {
+ public:
+  explicit OneShotServer(std::string answer) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 1) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, answer = std::move(answer)] {
+      int conn = ::accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      char buf[4096];
+      (void)::recv(conn, buf, sizeof buf, 0);
+      if (!answer.empty()) (void)::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(conn);
+    });
+  }
+  ~OneShotServer() {
+    ::shutdown(fd_, SHUT_RDWR);  // ends an accept() still waiting
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
 }  // namespace
+
+TEST_CASE("a connect that met no WebSocket server is unreachable; an answered one is not") {
+  // The reconnect policy retries the first kind soon and backs off from the second.
+  SUBCASE("nothing listening") {
+    WsClient client;
+    client.connect(options_for("ws://127.0.0.1:" + std::to_string(pusher::test::free_port()) + "/"));
+    REQUIRE(client.wait_closed());
+    CHECK(client.close_event().unreachable);
+  }
+  SUBCASE("accepted, then closed before the upgrade was answered") {
+    OneShotServer server("");
+    WsClient client;
+    client.connect(options_for(server.url()));
+    REQUIRE(client.wait_closed());
+    CHECK(client.close_event().error.code != ErrorCode::handshake_failed);
+    CHECK(client.close_event().unreachable);
+  }
+  SUBCASE("the upgrade answered with 503") {
+    OneShotServer server("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+    WsClient client;
+    client.connect(options_for(server.url()));
+    REQUIRE(client.wait_closed());
+    CHECK(client.close_event().error.code == ErrorCode::handshake_failed);
+    CHECK(client.close_event().error.server_code == 503);
+    CHECK_FALSE(client.close_event().unreachable);
+  }
+  SUBCASE("an open connection the server closed") {
+    pusher::test::EchoServer server;
+    WsClient client;
+    client.connect(options_for("ws://127.0.0.1:" + std::to_string(server.port()) + "/"));
+    REQUIRE(client.wait_open());
+    client.send("cmd:close:4001:go away");
+    REQUIRE(client.wait_closed());
+    CHECK_FALSE(client.close_event().unreachable);
+  }
+}
 
 TEST_CASE("text messages from 0 bytes to 1 MiB echo intact over ws://") {
   pusher::test::EchoServer server;
