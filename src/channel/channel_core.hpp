@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "manager/handlers.hpp"
-#include "manager/loop_ref.hpp"
+#include "common/handlers.hpp"
+#include "common/loop_ref.hpp"
 #include "protocol/channel.hpp"
 
 namespace pusher::detail {

@@ -16,11 +16,12 @@
 
 #include "channel/channel_core.hpp"
 #include "log.hpp"
-#include "manager/guarded_scheduler.hpp"
-#include "manager/handlers.hpp"
+#include "common/guarded_scheduler.hpp"
+#include "common/handlers.hpp"
 #include "manager/history.hpp"
-#include "manager/loop_ref.hpp"
+#include "common/loop_ref.hpp"
 #include "net/event_loop.hpp"
+#include "options_check.hpp"
 #include "protocol/message.hpp"
 #include "service/service.hpp"
 
@@ -31,9 +32,6 @@ class SharedLoopImpl {
  public:
   net::LoopThread thread;
 };
-
-/// Throws std::invalid_argument naming the first field of `options` that cannot work.
-void validate_options(const Options& options);
 
 /// The Manager's state: the channel registry, handlers, history and the Service, all on one
 /// loop thread. Public calls post here in call order; the handles map (which Channel a name

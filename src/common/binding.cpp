@@ -1,6 +1,6 @@
 #include <pusher/binding.hpp>
 
-#include "manager/handlers.hpp"
+#include "common/handlers.hpp"
 
 namespace pusher {
 

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "manager/loop_ref.hpp"
+#include "common/loop_ref.hpp"
 #include "net/scheduler.hpp"
 
 namespace pusher::detail {

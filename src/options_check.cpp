@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "manager/manager_core.hpp"
+#include "options_check.hpp"
 
 namespace pusher::detail {
 namespace {

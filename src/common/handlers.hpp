@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "manager/loop_ref.hpp"
+#include "common/loop_ref.hpp"
 
 namespace pusher::detail {
 
