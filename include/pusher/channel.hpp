@@ -17,7 +17,7 @@
 namespace pusher {
 
 namespace detail {
-class ChannelCore;
+class Subscription;
 }
 
 /// A member of a presence channel.
@@ -112,10 +112,10 @@ class PUSHER_API Channel {
   Binding leaving(std::function<void(const Member& member)> handler);
 
   /// For the SDK's implementation only.
-  explicit Channel(std::shared_ptr<detail::ChannelCore> core) noexcept;
+  explicit Channel(std::shared_ptr<detail::Subscription> core) noexcept;
 
  private:
-  std::shared_ptr<detail::ChannelCore> core_;
+  std::shared_ptr<detail::Subscription> core_;
 };
 
 }  // namespace pusher

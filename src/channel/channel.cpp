@@ -5,29 +5,26 @@
 
 #include <rapidjson/document.h>
 
-#include "channel/channel_core.hpp"
-#include "manager/manager_core.hpp"
+#include "channel/subscription.hpp"
 
 namespace pusher {
 namespace {
 
 // A handle whose channel was unsubscribed binds nothing: the call is reported instead, so a
 // program that kept an old handle across leave-and-rejoin hears why its handler never runs.
-bool refuse_if_stale(const std::shared_ptr<detail::ChannelCore>& core, const char* what) {
-  if (!core->stale) return false;
-  if (auto manager = core->manager.lock()) {
-    manager->report_async(Error{ErrorCode::stale_channel,
-                                std::string(what) + " on " + core->name() +
-                                    ": this handle's channel was unsubscribed; use the Channel "
-                                    "that a new subscribe() returns",
-                                0, core->name()});
-  }
+bool refuse_if_stale(const std::shared_ptr<detail::Subscription>& core, const char* what) {
+  if (!core->stale()) return false;
+  core->report_async(Error{ErrorCode::stale_channel,
+                           std::string(what) + " on " + core->name() +
+                               ": this handle's channel was unsubscribed; use the Channel "
+                               "that a new subscribe() returns",
+                           0, core->name()});
   return true;
 }
 
 template <typename RegistryT, typename Fn>
-Binding register_on_loop(const std::shared_ptr<detail::ChannelCore>& core,
-                         RegistryT detail::ChannelCore::*registry, std::string filter, Fn fn) {
+Binding register_on_loop(const std::shared_ptr<detail::Subscription>& core,
+                         RegistryT detail::Subscription::*registry, std::string filter, Fn fn) {
   if (refuse_if_stale(core, "bind")) return Binding();
   return detail::bind_on_loop(core, core->loop(), registry, std::move(filter), std::move(fn));
 }
@@ -54,24 +51,24 @@ std::string Member::info_string(const std::string& field) const {
   return {};
 }
 
-Channel::Channel(std::shared_ptr<detail::ChannelCore> core) noexcept : core_(std::move(core)) {}
+Channel::Channel(std::shared_ptr<detail::Subscription> core) noexcept : core_(std::move(core)) {}
 
 const std::string& Channel::name() const noexcept { return core_->name(); }
 
-bool Channel::subscribed() const noexcept { return core_->subscribed.load(); }
+bool Channel::subscribed() const noexcept { return core_->subscribed(); }
 
-int Channel::subscription_count() const noexcept { return core_->subscription_count.load(); }
+int Channel::subscription_count() const noexcept { return core_->subscription_count(); }
 
 Binding Channel::bind(const std::string& event, EventHandler handler) {
-  return register_on_loop(core_, &detail::ChannelCore::events, event, std::move(handler));
+  return register_on_loop(core_, &detail::Subscription::events, event, std::move(handler));
 }
 
 Binding Channel::bind_global(EventHandler handler) {
-  return register_on_loop(core_, &detail::ChannelCore::events, std::string(), std::move(handler));
+  return register_on_loop(core_, &detail::Subscription::events, std::string(), std::move(handler));
 }
 
 Binding Channel::bind_app_events(AppEventHandler handler) {
-  return register_on_loop(core_, &detail::ChannelCore::app_events, std::string(),
+  return register_on_loop(core_, &detail::Subscription::app_events, std::string(),
                           std::move(handler));
 }
 
@@ -87,9 +84,7 @@ void Channel::trigger(const std::string& event, const std::string& data_json) {
   if (event.rfind("client-", 0) != 0) {
     throw std::invalid_argument("client event names must start with 'client-': " + event);
   }
-  auto manager = core_->manager.lock();
-  if (!manager) return;  // the Manager is gone: the channel is inert
-  manager->trigger(core_, event, data_json.empty() ? std::string("{}") : data_json);
+  core_->trigger(event, data_json.empty() ? std::string("{}") : data_json);
 }
 
 void Channel::whisper(const std::string& name, const std::string& data_json) {
@@ -105,9 +100,8 @@ namespace {
 constexpr const char* kNotificationEvent =
     "Illuminate\\Notifications\\Events\\BroadcastNotificationCreated";
 
-std::string namespace_of(const std::shared_ptr<detail::ChannelCore>& core) {
-  auto manager = core->manager.lock();
-  return manager ? manager->options().event_names.event_namespace : std::string();
+const std::string& namespace_of(const std::shared_ptr<detail::Subscription>& core) {
+  return core->config().event_namespace;
 }
 
 // laravel-echo src/channel/pusher-channel.ts listenToAll(): the namespace comes off, and a
@@ -148,24 +142,24 @@ Binding Channel::notification(EventHandler handler) {
   return bind(kNotificationEvent, std::move(handler));
 }
 
-std::vector<Member> Channel::members() const { return core_->members_snapshot(); }
+std::vector<Member> Channel::members() const { return core_->members().snapshot(); }
 
-std::optional<Member> Channel::me() const { return core_->me(); }
+std::optional<Member> Channel::me() const { return core_->members().me(); }
 
-int Channel::count() const { return core_->member_count(); }
+int Channel::count() const { return core_->members().count(); }
 
 Binding Channel::here(std::function<void(const std::vector<Member>&)> handler) {
-  return register_on_loop(core_, &detail::ChannelCore::here_handlers, std::string(),
+  return register_on_loop(core_, &detail::Subscription::here_handlers, std::string(),
                           std::move(handler));
 }
 
 Binding Channel::joining(std::function<void(const Member&)> handler) {
-  return register_on_loop(core_, &detail::ChannelCore::joining_handlers, std::string(),
+  return register_on_loop(core_, &detail::Subscription::joining_handlers, std::string(),
                           std::move(handler));
 }
 
 Binding Channel::leaving(std::function<void(const Member&)> handler) {
-  return register_on_loop(core_, &detail::ChannelCore::leaving_handlers, std::string(),
+  return register_on_loop(core_, &detail::Subscription::leaving_handlers, std::string(),
                           std::move(handler));
 }
 

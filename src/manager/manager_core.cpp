@@ -26,9 +26,14 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
                          service::TransportFactory make_transport, net::Scheduler* scheduler,
                          std::uint64_t random_seed)
     : options_((validate_options(options), std::move(options))),
+      subscription_config_(std::make_shared<const SubscriptionConfig>(SubscriptionConfig{
+          options_.max_presence_members, options_.outbound_queue_limit,
+          options_.max_client_event_size, options_.reconnect.initial_delay,
+          options_.reconnect.max_delay, options_.event_names.event_namespace})),
       loop_ref_(std::move(loop_ref)),
       loop_(loop),
       scheduler_(scheduler != nullptr ? *scheduler : loop),
+      client_limiter_(options_.client_events_per_second),
       log_(options_.logger, options_.log_level),
       random_state_(random_seed != 0 ? random_seed : seed_from_system()),
       history_(options_.history_capacity, options_.history_max_bytes) {
@@ -44,11 +49,11 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
   // Connects are paced per loop; a test's own scheduler has no loop turns to pace with.
   net::ConnectPacer* pacer = scheduler == nullptr ? &loop.connect_pacer() : nullptr;
   service_ = std::make_unique<service::Service>(scheduler_, std::move(make_transport), *this,
-                                                options_, log_, [this] { return next_random(); },
+                                                options_, log_, [this] { return random_unit(); },
                                                 pacer);
 }
 
-double ManagerCore::next_random() {
+double ManagerCore::random_unit() {
   // splitmix64, then the top 53 bits as a double in [0, 1).
   std::uint64_t z = (random_state_ += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -104,15 +109,6 @@ void ManagerCore::disconnect() {
   });
 }
 
-void ManagerCore::signin() {
-  loop_ref_->post([self = weak_from_this()] {
-    auto core = self.lock();
-    if (!core) return;
-    core->signin_wanted_ = true;
-    if (core->service_->state() == ConnectionState::connected) core->send_signin();
-  });
-}
-
 void ManagerCore::shutdown() {
   if (loop_ref_->in_loop_thread()) {
     // Inside a callback: the stack above may still be in this Manager's code. Close now, stop
@@ -151,7 +147,7 @@ void ManagerCore::teardown_on_loop() {
   authorizer_.reset();
 }
 
-std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
+std::shared_ptr<Subscription> ManagerCore::subscribe(const std::string& name) {
   std::string problem = protocol::validate_channel_name(name);
   if (!problem.empty()) throw std::invalid_argument("invalid channel name '" + name + "': " + problem);
   // The handle and the loop task are made under one lock: calls from several threads reach
@@ -159,8 +155,7 @@ std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = handles_[name];
   if (!slot) {
-    slot = std::make_shared<ChannelCore>(name, loop_ref_);
-    slot->manager = weak_from_this();
+    slot = std::make_shared<Subscription>(name, loop_ref_, weak_from_this(), subscription_config_);
   }
   loop_ref_->post([self = weak_from_this(), channel = slot] {
     if (auto core = self.lock()) core->do_subscribe(channel);
@@ -168,31 +163,49 @@ std::shared_ptr<ChannelCore> ManagerCore::subscribe(const std::string& name) {
   return slot;
 }
 
+void ManagerCore::do_subscribe(const std::shared_ptr<Subscription>& channel) {
+  if (channel->stale()) return;  // unsubscribed again before this ran: nothing to do
+  auto& slot = channels_[channel->name()];
+  std::shared_ptr<Subscription> previous = std::move(slot);  // alive while it hands over
+  slot = channel;
+  channel->start(*this, previous.get());
+}
+
 void ManagerCore::unsubscribe(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = handles_.find(name);
   if (it == handles_.end()) return;
-  std::shared_ptr<ChannelCore> channel = std::move(it->second);
+  std::shared_ptr<Subscription> channel = std::move(it->second);
   handles_.erase(it);
-  channel->stale = true;
+  channel->mark_stale();
   loop_ref_->post([self = weak_from_this(), channel] {
-    if (auto core = self.lock()) core->do_unsubscribe(channel);
+    if (auto core = self.lock()) channel->leave(*core);
   });
 }
 
-std::shared_ptr<ChannelCore> ManagerCore::find(const std::string& name) const {
+std::shared_ptr<Subscription> ManagerCore::find(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = handles_.find(name);
   return it == handles_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<ChannelCore> ManagerCore::live(const std::string& name) const {
+std::vector<std::shared_ptr<Subscription>> ManagerCore::handles() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::shared_ptr<Subscription>> out;
+  out.reserve(handles_.size());
+  for (const auto& [name, channel] : handles_) {
+    if (name[0] != '#') out.push_back(channel);
+  }
+  return out;
+}
+
+std::shared_ptr<Subscription> ManagerCore::live(const std::string& name) const {
   auto it = channels_.find(name);
   return it == channels_.end() ? nullptr : it->second;
 }
 
-std::vector<std::shared_ptr<ChannelCore>> ManagerCore::channels_snapshot() const {
-  std::vector<std::shared_ptr<ChannelCore>> out;
+std::vector<std::shared_ptr<Subscription>> ManagerCore::channels_snapshot() const {
+  std::vector<std::shared_ptr<Subscription>> out;
   out.reserve(channels_.size());
   for (const auto& [name, channel] : channels_) out.push_back(channel);
   std::sort(out.begin(), out.end(),
@@ -202,7 +215,7 @@ std::vector<std::shared_ptr<ChannelCore>> ManagerCore::channels_snapshot() const
 
 std::size_t ManagerCore::queued_client_events() const {
   std::size_t n = 0;
-  for (const auto& [name, channel] : channels_) n += channel->client_events.size();
+  for (const auto& [name, channel] : channels_) n += channel->queued_client_events();
   return n;
 }
 
@@ -216,68 +229,9 @@ std::string ManagerCore::socket_id() const {
   return socket_id_;
 }
 
-void ManagerCore::on_state_change(StateChange change) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    state_ = change.current;
-    // Valid inside the "connected" callbacks already (apps send it as X-Socket-ID).
-    socket_id_ = change.current == ConnectionState::connected ? service_->socket_id() : std::string();
-  }
-  log_.info(std::string("state ") + to_string(change.previous) + " -> " + to_string(change.current));
-  if (change.current != ConnectionState::connected) {
-    // Every subscription died with the connection (pusher-js channel.disconnect()).
-    signin_in_flight_ = false;
-    auto now = scheduler_.now();
-    for (auto& channel : channels_snapshot()) {
-      if (channel->sub == ChannelCore::Sub::subscribed) channel->lost_at = now;
-      if (channel->cancelled) {
-        forget(*channel);
-        continue;
-      }
-      if (channel->sub == ChannelCore::Sub::authorizing) ++channel->auth_generation;
-      channel->auth_attempts = 0;
-      channel->sub = ChannelCore::Sub::idle;
-      channel->subscribed = false;
-      channel->sent_seq = 0;
-      channel->set_members({}, 0);
-      if (channel->refreshing_key) {
-        // The key's answer belonged to the lost connection: the held events go with it.
-        channel->refreshing_key = false;
-        report(Error{ErrorCode::malformed_message,
-                     std::to_string(channel->awaiting_key.size()) + " encrypted events on " +
-                         channel->name() + " dropped: the connection ended while a fresh key was fetched",
-                     0, channel->name()});
-        channel->awaiting_key.clear();
-      }
-    }
-  }
-  state_handlers.dispatch({}, [this](auto&& call) { guarded("state", call); }, change);
-}
-
-void ManagerCore::on_connected(const std::string& socket_id) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    socket_id_ = socket_id;
-  }
-  // Every channel again, with the new socket id (pusher-js channels resubscribe on connect);
-  // the sign-in too.
-  if (signin_wanted_) send_signin();
-  for (auto& channel : channels_snapshot()) {
-    // #server-to-user-<id> waits for signin_success: the server wants the sign-in first.
-    if (channel->sub == ChannelCore::Sub::idle && channel->name()[0] != '#') send_subscribe(channel);
-    if (service_->state() != ConnectionState::connected) return;
-  }
-}
-
-void ManagerCore::on_connecting_in(std::chrono::milliseconds delay, unsigned attempt) {
-  connecting_in_handlers.dispatch({}, [this](auto&& call) { guarded("connecting_in", call); },
-                                  delay, attempt);
-}
-
-void ManagerCore::on_frame(std::string_view frame) {
-  if (message_handlers.empty()) return;  // no copy unless someone listens
-  const std::string text(frame);
-  message_handlers.dispatch({}, [this](auto&& call) { guarded("message", call); }, text);
+std::optional<Error> ManagerCore::last_error() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_error_;
 }
 
 std::vector<AppEvent> ManagerCore::app_history() const {
@@ -288,95 +242,51 @@ std::vector<AppEvent> ManagerCore::app_history() const {
   return out;
 }
 
-std::optional<Error> ManagerCore::last_error() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return last_error_;
+// ---- SubscriptionHost ------------------------------------------------------------------
+
+const std::string& ManagerCore::connected_socket_id() const { return connected_socket_id_; }
+
+bool ManagerCore::send_now(const std::string& frame) { return service_->send_now(frame); }
+
+void ManagerCore::send(std::string frame, const std::string& what) {
+  service_->send(std::move(frame), what);
 }
 
-std::vector<std::shared_ptr<ChannelCore>> ManagerCore::handles() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<std::shared_ptr<ChannelCore>> out;
-  out.reserve(handles_.size());
-  for (const auto& [name, channel] : handles_) {
-    if (name[0] != '#') out.push_back(channel);
+bool ManagerCore::authorize(const AuthRequest& request, std::function<void(AuthResult)> done) {
+  if (!authorizer_) return false;
+  // The answer may come on any thread, or inside this call: always continue on the loop.
+  authorizer_->authorize(request, [loop = loop_ref_, done = std::move(done)](AuthResult r) {
+    loop->post([done, r = std::move(r)]() mutable { done(std::move(r)); });
+  });
+  return true;
+}
+
+bool ManagerCore::registered(const Subscription& subscription) const {
+  auto it = channels_.find(subscription.name());
+  return it != channels_.end() && it->second.get() == &subscription;
+}
+
+void ManagerCore::unregister(Subscription& subscription) {
+  auto it = channels_.find(subscription.name());
+  if (it != channels_.end() && it->second.get() == &subscription) channels_.erase(it);
+}
+
+void ManagerCore::client_events_ready() {
+  auto now = scheduler_.now();
+  bool waiting = false;
+  for (auto& channel : channels_snapshot()) {
+    waiting = channel->flush_client_events(*this, client_limiter_, now) || waiting;
   }
-  return out;
-}
-
-void ManagerCore::on_error(const Error& error) { report(error); }
-
-void ManagerCore::on_message(protocol::Inbound& message) {
-  if (auto* event = std::get_if<protocol::ChannelEvent>(&message)) {
-    on_channel_event(*event);
-  } else if (auto* ok = std::get_if<protocol::SubscriptionSucceeded>(&message)) {
-    on_subscription_succeeded(*ok);
-  } else if (auto* failed = std::get_if<protocol::SubscriptionError>(&message)) {
-    on_subscription_error(*failed);
-  } else if (auto* error = std::get_if<protocol::ServerError>(&message)) {
-    on_server_error(*error);
-  } else if (auto* count = std::get_if<protocol::SubscriptionCount>(&message)) {
-    auto channel = live(count->channel);
-    if (channel) channel->subscription_count = count->count;
-    notify(channel.get(), count->channel, "pusher:subscription_count",
-           "{\"subscription_count\":" + std::to_string(count->count) + "}");
-  } else if (auto* miss = std::get_if<protocol::CacheMiss>(&message)) {
-    notify(live(miss->channel).get(), miss->channel, "pusher:cache_miss", "");
-  } else if (auto* added = std::get_if<protocol::MemberAdded>(&message)) {
-    on_member_added(*added);
-  } else if (auto* removed = std::get_if<protocol::MemberRemoved>(&message)) {
-    on_member_removed(*removed);
-  } else if (auto* signed_in = std::get_if<protocol::SigninSuccess>(&message)) {
-    on_signin_success(*signed_in);
-  } else if (auto* ignored = std::get_if<protocol::Ignored>(&message)) {
-    log_.debug("ignored unknown event " + ignored->event);
+  if (waiting && client_flush_timer_ == 0) {
+    // Over the rate: go on when the oldest send leaves the one-second window.
+    client_flush_timer_ = scheduler_.add_timer(client_limiter_.next_free() - now,
+                                               [self = weak_from_this()] {
+      auto core = self.lock();
+      if (!core) return;
+      core->client_flush_timer_ = 0;
+      core->client_events_ready();
+    });
   }
-}
-
-void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
-  Event event{std::move(m.channel), std::move(m.event), std::move(m.data), std::move(m.user_id),
-              std::chrono::system_clock::now()};
-  // A counted reference, not a plain pointer: a callback that destroys the Manager makes the
-  // registry forget a cancelled channel while its event is still being dispatched.
-  auto channel = event.channel.empty() ? nullptr : live(event.channel);
-  if (channel && channel->kind() == protocol::ChannelKind::private_encrypted &&
-      event.name.rfind("pusher", 0) != 0 && !open_encrypted(channel, event)) {
-    return;  // held for a fresh key, or reported
-  }
-  deliver(channel, event);
-}
-
-void ManagerCore::deliver(const std::shared_ptr<ChannelCore>& channel, const Event& event) {
-  dispatch(channel.get(), event, true);
-  history_.push(event);  // after the callbacks: they do not wait for the copy
-}
-
-void ManagerCore::notify(ChannelCore* channel, const std::string& channel_name,
-                         const std::string& name, std::string data) {
-  Event event;
-  event.channel = channel_name;
-  event.name = name;
-  event.data = std::move(data);
-  event.received_at = std::chrono::system_clock::now();
-  dispatch(channel, event, false);
-}
-
-void ManagerCore::dispatch(ChannelCore* channel, const Event& event, bool app_event) {
-  auto guard = [this](auto&& call) { guarded("event", call); };
-  // Channel handlers first, then the Manager's, as pusher-js does.
-  if (channel != nullptr) channel->events.dispatch(event.name, guard, event);
-  events.dispatch(event.name, guard, event);
-  if (!app_event) return;
-  bool channel_wants = channel != nullptr && !channel->app_events.empty();
-  if (!channel_wants && app_events.empty()) return;  // decode only when someone listens
-  AppEvent decoded = decode_app_event(event, options_.event_names);
-  if (log_.enabled(LogLevel::debug)) {
-    const auto* unknown = std::get_if<Unknown>(&decoded);
-    if (unknown != nullptr && !unknown->reason.empty()) {
-      log_.debug("event " + event.name + " on " + event.channel + " stays Unknown: " + unknown->reason);
-    }
-  }
-  if (channel_wants) channel->app_events.dispatch({}, guard, decoded, event);
-  app_events.dispatch({}, guard, decoded, event);
 }
 
 }  // namespace pusher::detail

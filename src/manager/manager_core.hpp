@@ -14,11 +14,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "channel/channel_core.hpp"
+#include "channel/subscription.hpp"
 #include "log.hpp"
 #include "common/guarded_scheduler.hpp"
 #include "common/handlers.hpp"
-#include "manager/history.hpp"
+#include "events/history.hpp"
 #include "common/loop_ref.hpp"
 #include "net/event_loop.hpp"
 #include "options_check.hpp"
@@ -33,10 +33,13 @@ class SharedLoopImpl {
   net::LoopThread thread;
 };
 
-/// The Manager's state: the channel registry, handlers, history and the Service, all on one
-/// loop thread. Public calls post here in call order; the handles map (which Channel a name
-/// gives) and the state snapshots are the only state kept under a mutex.
+/// The Manager's state: the channel registry, handlers, history, sign-in and the Service, all
+/// on one loop thread. Each channel's subscription is a Subscription (src/channel), which
+/// reaches the connection through the SubscriptionHost this class implements. Public calls
+/// post here in call order; the handles map (which Channel a name gives) and the state
+/// snapshots are the only state kept under a mutex.
 class ManagerCore final : public service::ServiceListener,
+                          public SubscriptionHost,
                           public std::enable_shared_from_this<ManagerCore> {
  public:
   /// `loop` is started by the caller; the transport factory defaults to real WebSockets and
@@ -56,21 +59,18 @@ class ManagerCore final : public service::ServiceListener,
   void connect();
   void disconnect();
   void signin();
-  std::shared_ptr<ChannelCore> subscribe(const std::string& name);
+  std::shared_ptr<Subscription> subscribe(const std::string& name);
   void unsubscribe(const std::string& name);
   /// The live handle for a name (the one subscribe() would return), or null.
-  std::shared_ptr<ChannelCore> find(const std::string& name) const;
+  std::shared_ptr<Subscription> find(const std::string& name) const;
   ConnectionState state() const;
   std::string socket_id() const;
   std::vector<Event> history() const { return history_.snapshot(); }
   std::vector<AppEvent> app_history() const;
   std::optional<Error> last_error() const;
   /// Every live handle, in name order.
-  std::vector<std::shared_ptr<ChannelCore>> handles() const;
+  std::vector<std::shared_ptr<Subscription>> handles() const;
   std::size_t history_bytes() const { return history_.bytes(); }
-  /// Queues a client event (validated by Channel::trigger) for `channel`.
-  void trigger(const std::shared_ptr<ChannelCore>& channel, const std::string& event,
-               const std::string& data_json);
   /// Reports `error` from any thread (posted to the loop).
   void report_async(Error error);
   const std::shared_ptr<LoopRef>& loop_ref() const noexcept { return loop_ref_; }
@@ -86,9 +86,9 @@ class ManagerCore final : public service::ServiceListener,
   service::Service& service() noexcept { return *service_; }
   bool has_service() const noexcept { return service_ != nullptr; }
   /// The channel registry entry for a name (loop thread), or null.
-  std::shared_ptr<ChannelCore> live(const std::string& name) const;
+  std::shared_ptr<Subscription> live(const std::string& name) const;
   /// The registry, in name order (loop thread; the simulator checks it).
-  std::vector<std::shared_ptr<ChannelCore>> channels_snapshot() const;
+  std::vector<std::shared_ptr<Subscription>> channels_snapshot() const;
   /// Client events waiting in the channels' queues (loop thread; the simulator's bound).
   std::size_t queued_client_events() const;
   /// Takes ownership of the loop's thread (a Manager with its own loop).
@@ -101,8 +101,24 @@ class ManagerCore final : public service::ServiceListener,
   /// shared loop) it closes at once and finishes the teardown after the running callback
   /// returns. Either way no callback of this Manager runs after it returns.
   void shutdown();
-  /// Reports `error` to the error handlers (loop thread).
-  void report(const Error& error);
+
+  // SubscriptionHost (loop thread).
+  const std::string& connected_socket_id() const override;
+  bool send_now(const std::string& frame) override;
+  void send(std::string frame, const std::string& what) override;
+  bool authorize(const AuthRequest& request, std::function<void(AuthResult)> done) override;
+  void report(const Error& error) override;
+  void notify(Subscription& subscription, const std::string& name, std::string data) override;
+  void deliver(const std::shared_ptr<Subscription>& subscription, const Event& event) override;
+  void run_callback(const char* what, const std::function<void()>& call) override {
+    guarded(what, call);
+  }
+  bool registered(const Subscription& subscription) const override;
+  void unregister(Subscription& subscription) override;
+  void client_events_ready() override;
+  net::Scheduler& scheduler() override { return scheduler_; }
+  double random_unit() override;
+  std::uint64_t next_send_seq() override { return ++send_seq_; }
 
  private:
   // service::ServiceListener
@@ -114,40 +130,15 @@ class ManagerCore final : public service::ServiceListener,
   void on_frame(std::string_view frame) override;
 
   void teardown_on_loop();
-
-  // subscriptions.cpp: subscribing, authorising, client events, presence, encryption.
-  void do_subscribe(const std::shared_ptr<ChannelCore>& channel);
-  void do_unsubscribe(const std::shared_ptr<ChannelCore>& channel);
-  void forget(ChannelCore& channel);
-  void send_subscribe(const std::shared_ptr<ChannelCore>& channel);
-  void authorise(const std::shared_ptr<ChannelCore>& channel, bool for_decrypt);
-  void on_authorised(const std::shared_ptr<ChannelCore>& channel, std::uint64_t generation,
-                     const std::string& socket_id, bool for_decrypt, AuthResult result);
-  void send_authorised_subscribe(ChannelCore& channel, const AuthResult& result);
-  static bool auth_failure_is_transient(const Error& error);
-  void retry_authorisation(const std::shared_ptr<ChannelCore>& channel, const Error& failure);
-  double next_random();
-  void fail_subscription(ChannelCore& channel, const std::string& type, const std::string& error,
-                         int status, ErrorCode code);
-  void reject_client_events(ChannelCore& channel, const std::string& why);
-  void queue_client_event(const std::shared_ptr<ChannelCore>& channel, QueuedClientEvent queued);
-  void flush_client_events();
-  void on_member_added(const protocol::MemberAdded& m);
-  void on_member_removed(const protocol::MemberRemoved& m);
-  void set_members(ChannelCore& channel, const std::vector<Member>& members);
-  bool open_encrypted(const std::shared_ptr<ChannelCore>& channel, Event& event);
-  void on_fresh_key(const std::shared_ptr<ChannelCore>& channel, const AuthResult& result);
-  void send_signin();
-  void on_signin_success(const protocol::SigninSuccess& m);
-  void on_subscription_succeeded(const protocol::SubscriptionSucceeded& m);
-  void on_subscription_error(const protocol::SubscriptionError& m);
+  void do_subscribe(const std::shared_ptr<Subscription>& channel);
   void on_server_error(const protocol::ServerError& m);
   void on_channel_event(protocol::ChannelEvent& m);
-  /// Runs the callbacks for `event`, then keeps a copy of it in the history.
-  void deliver(const std::shared_ptr<ChannelCore>& channel, const Event& event);
-  void notify(ChannelCore* channel, const std::string& channel_name, const std::string& name,
+  void notify(Subscription* channel, const std::string& channel_name, const std::string& name,
               std::string data);
-  void dispatch(ChannelCore* channel, const Event& event, bool app_event);
+  void dispatch(Subscription* channel, const Event& event, bool app_event);
+  // signin.cpp
+  void send_signin();
+  void on_signin_success(const protocol::SigninSuccess& m);
   /// Runs a user callback; an exception becomes a callback_exception error. Nothing runs once
   /// the Manager is being destroyed.
   template <typename Fn>
@@ -163,16 +154,17 @@ class ManagerCore final : public service::ServiceListener,
   }
 
   Options options_;
+  std::shared_ptr<const SubscriptionConfig> subscription_config_;
   std::shared_ptr<LoopRef> loop_ref_;
   net::EventLoop& loop_;
   GuardedScheduler scheduler_;
   std::shared_ptr<Authorizer> authorizer_;
-  std::uint64_t subscribe_seq_ = 0;
+  std::uint64_t send_seq_ = 0;
   bool signin_wanted_ = false;
   bool signin_in_flight_ = false;  // a pusher:signin went out and is not answered yet
   std::uint64_t signin_generation_ = 0;
   std::string signed_in_channel_;  // #server-to-user-<id> of the current sign-in
-  std::deque<net::Scheduler::Clock::time_point> recent_client_sends_;
+  ClientEventLimiter client_limiter_;
   net::Scheduler::TimerId client_flush_timer_ = 0;
   Log log_;
   std::uint64_t random_state_;  // splitmix64: jitter needs no 2.5 KB Mersenne Twister
@@ -180,13 +172,14 @@ class ManagerCore final : public service::ServiceListener,
   std::shared_ptr<SharedLoop> shared_loop_;
   std::unique_ptr<service::Service> service_;
   EventHistory history_;
+  std::string connected_socket_id_;  // loop thread: the socket id while connected
   bool closed_ = false;  // loop thread: the Manager is being destroyed, no more callbacks
 
   // Loop thread only: the registry. Hashed: every event looks its channel up here.
-  std::unordered_map<std::string, std::shared_ptr<ChannelCore>> channels_;
+  std::unordered_map<std::string, std::shared_ptr<Subscription>> channels_;
 
   mutable std::mutex mutex_;  // guards handles_, state_, socket_id_
-  std::map<std::string, std::shared_ptr<ChannelCore>> handles_;
+  std::map<std::string, std::shared_ptr<Subscription>> handles_;
   ConnectionState state_ = ConnectionState::initialized;
   std::string socket_id_;
   std::optional<Error> last_error_;

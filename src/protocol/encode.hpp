@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,18 @@ std::string encode_client_event(std::string_view channel, std::string_view event
 
 /// `{"event":"pusher:signin","data":{"auth":..,"user_data":..}}`; `user_data` stays a string.
 std::string encode_signin(std::string_view auth, std::string_view user_data);
+
+// The data of the notices the SDK delivers to a channel's callbacks (Channel's doc comment
+// lists them), as JSON text.
+
+/// `{"type":..,"error":..,"status":N}` of `pusher:subscription_error`.
+std::string notice_subscription_error(std::string_view type, std::string_view error, int status);
+
+/// `{"id":..,"info":..}` of `pusher:member_added` and `pusher:member_removed`; `info_json` is
+/// the member's JSON text as the server sent it ("" gives null).
+std::string notice_member(std::string_view id, std::string_view info_json);
+
+/// `{"<name>":N}`, e.g. `{"subscription_count":3}` or `{"away_ms":250}`.
+std::string notice_number(std::string_view name, std::int64_t value);
 
 }  // namespace pusher::detail::protocol

@@ -3,6 +3,7 @@
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
+#include <rapidjson/internal/dtoa.h>
 
 namespace pusher::detail::protocol {
 namespace {
@@ -22,49 +23,39 @@ bool parse_all(std::string_view json, Handler& handler) {
 
 }  // namespace
 
-void JsonAppender::quote(std::string_view text) {
-  out_->push_back('"');
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out_->append(text.data() + run, i - run);
-    escape(c);
+    out.append(text.data() + run, i - run);
     run = i + 1;
-  }
-  out_->append(text.data() + run, text.size() - run);
-  out_->push_back('"');
-}
-
-void JsonAppender::escape(unsigned char c) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  switch (c) {
-    case '"':
-      out_->append("\\\"");
-      return;
-    case '\\':
-      out_->append("\\\\");
-      return;
-    case '\b':
-      out_->append("\\b");
-      return;
-    case '\f':
-      out_->append("\\f");
-      return;
-    case '\n':
-      out_->append("\\n");
-      return;
-    case '\r':
-      out_->append("\\r");
-      return;
-    case '\t':
-      out_->append("\\t");
-      return;
-    default: {
-      const char unicode[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out_->append(unicode, sizeof unicode);
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default: {
+        const char unicode[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(unicode, sizeof unicode);
+      }
     }
   }
+  out.append(text.data() + run, text.size() - run);
+  out.push_back('"');
+}
+
+bool JsonAppender::Double(double d) {
+  // The shortest text that reads back as the same double (RapidJSON's Grisu2, as its Writer).
+  char buffer[32];
+  char* end = rapidjson::internal::dtoa(d, buffer);
+  writer_.raw(std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
+  return true;
 }
 
 bool parse_document(std::string_view json, rapidjson::Document& doc) {
@@ -85,9 +76,8 @@ bool compact_json(std::string_view json, std::string& out) {
 
 std::string to_json(const rapidjson::Value& value) {
   std::string out;
-  StringSink sink(out);
-  CompactWriter writer(sink);
-  value.Accept(writer);
+  JsonAppender appender(out);
+  value.Accept(appender);
   return out;
 }
 

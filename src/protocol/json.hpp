@@ -5,7 +5,8 @@
 #include <string_view>
 
 #include <rapidjson/document.h>
-#include <rapidjson/writer.h>
+
+#include "protocol/json_writer.hpp"
 
 namespace pusher::detail::protocol {
 
@@ -13,78 +14,40 @@ namespace pusher::detail::protocol {
 /// recurse once per level, so a `[[[[...` bomb must be refused before it exhausts the stack.
 inline constexpr int kMaxJsonDepth = 64;
 
-/// Output stream for rapidjson::Writer that appends to a std::string.
-class StringSink {
- public:
-  using Ch = char;
-  explicit StringSink(std::string& out) : out_(&out) {}
-  // NOLINTBEGIN(readability-identifier-naming): RapidJSON's Stream concept fixes the names.
-  void Put(char c) { out_->push_back(c); }
-  void Flush() {}
-  // NOLINTEND(readability-identifier-naming)
-
- private:
-  std::string* out_;
-};
-
-/// rapidjson::Writer for building outbound messages.
-using CompactWriter = rapidjson::Writer<StringSink>;
-
-/// SAX handler writing compact JSON into an initially empty string, escaping as
-/// rapidjson::Writer does but copying unescaped runs in bulk (the Writer emits one character
-/// at a time, a measurable cost when decoding object data). Numbers are copied verbatim, so
-/// parse with kParseNumbersAsStringsFlag.
+/// SAX handler writing compact JSON through a JsonWriter. Numbers are copied verbatim when
+/// parsed with kParseNumbersAsStringsFlag; typed numbers (a DOM's Accept) are written as
+/// RapidJSON's Writer writes them.
 class JsonAppender : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonAppender> {
  public:
-  explicit JsonAppender(std::string& out) : out_(&out) {}
+  explicit JsonAppender(std::string& out) : writer_(out) {}
 
   // NOLINTBEGIN(readability-identifier-naming): RapidJSON's Handler concept fixes the names.
-  bool Null() { return literal("null"); }
-  bool Bool(bool b) { return literal(b ? "true" : "false"); }
+  bool Null() { return done(writer_.null()); }
+  bool Bool(bool b) { return done(writer_.boolean(b)); }
+  bool Int(int i) { return done(writer_.number(i)); }
+  bool Uint(unsigned u) { return done(writer_.number(u)); }
+  bool Int64(std::int64_t i) { return done(writer_.number(i)); }
+  bool Uint64(std::uint64_t u) { return done(writer_.raw(std::to_string(u))); }
+  bool Double(double d);
   bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
-    separate();
-    out_->append(s, n);
-    return true;
+    return done(writer_.raw({s, n}));
   }
   bool String(const char* s, rapidjson::SizeType n, bool /*copy*/) {
-    separate();
-    quote({s, n});
-    return true;
+    return done(writer_.string({s, n}));
   }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
-    String(s, n, copy);
-    out_->push_back(':');
-    return true;
+  bool Key(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+    return done(writer_.key({s, n}));
   }
-  bool StartObject() { return literal("{"); }
-  bool EndObject(rapidjson::SizeType /*members*/) { return close('}'); }
-  bool StartArray() { return literal("["); }
-  bool EndArray(rapidjson::SizeType /*elements*/) { return close(']'); }
-  /// Typed numbers only come without kParseNumbersAsStringsFlag, which this handler needs.
-  bool Default() { return false; }
+  bool StartObject() { return done(writer_.begin_object()); }
+  bool EndObject(rapidjson::SizeType /*members*/) { return done(writer_.end_object()); }
+  bool StartArray() { return done(writer_.begin_array()); }
+  bool EndArray(rapidjson::SizeType /*elements*/) { return done(writer_.end_array()); }
   // NOLINTEND(readability-identifier-naming)
 
  private:
-  /// A comma before every value or key except the first of its container: the output so far
-  /// tells which, as a value can only follow an opening bracket, a colon or another value.
-  void separate() {
-    if (out_->empty()) return;
-    const char last = out_->back();
-    if (last != '{' && last != '[' && last != ':') out_->push_back(',');
-  }
-  bool literal(std::string_view text) {
-    separate();
-    out_->append(text);
-    return true;
-  }
-  bool close(char bracket) {
-    out_->push_back(bracket);
-    return true;
-  }
-  void quote(std::string_view text);
-  void escape(unsigned char c);
+  static bool done(JsonWriter& /*writer*/) { return true; }
 
-  std::string* out_;
+  JsonWriter writer_;
 };
 
 /// SAX filter forwarding every event to `Handler`, failing past kMaxJsonDepth levels.
@@ -128,11 +91,5 @@ bool compact_json(std::string_view json, std::string& out);
 
 /// Compact JSON text of a DOM value (depth-bounded when it came from parse_document).
 std::string to_json(const rapidjson::Value& value);
-
-/// Writes `text` as a JSON string, tolerating an empty view with a null data pointer.
-inline bool write_string(CompactWriter& writer, std::string_view text) {
-  return writer.String(text.empty() ? "" : text.data(),
-                       static_cast<rapidjson::SizeType>(text.size()));
-}
 
 }  // namespace pusher::detail::protocol

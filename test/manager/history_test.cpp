@@ -7,7 +7,7 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 
-#include "manager/history.hpp"
+#include "events/history.hpp"
 
 #include <doctest/doctest.h>
 

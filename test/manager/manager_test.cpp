@@ -104,11 +104,11 @@ TEST_CASE("channels subscribed before connect are subscribed on connect, once") 
   h.connect();
   CHECK(h.count_sent(R"({"event":"pusher:subscribe","data":{"channel":"chat"}})") == 1);
   CHECK(h.count_sent(R"({"event":"pusher:subscribe","data":{"channel":"news"}})") == 1);
-  CHECK_FALSE(a->subscribed.load());
+  CHECK_FALSE(a->subscribed());
   std::vector<Event> seen;
   h.record_all(seen);
   h.succeed("chat");
-  CHECK(a->subscribed.load());
+  CHECK(a->subscribed());
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].name == "pusher:subscription_succeeded");
   CHECK(seen[0].channel == "chat");
@@ -128,7 +128,7 @@ TEST_CASE("subscribe after connect sends at once; an invalid name throws") {
 TEST_CASE("subscribe then unsubscribe before the loop ran sends nothing") {
   Harness h;
   h.connect();
-  std::shared_ptr<pusher::detail::ChannelCore> channel;
+  std::shared_ptr<pusher::detail::Subscription> channel;
   h.on_loop([&] {  // both calls made before the loop runs either task
     channel = h.core->subscribe("chat");
     h.core->unsubscribe("chat");
@@ -136,7 +136,7 @@ TEST_CASE("subscribe then unsubscribe before the loop ran sends nothing") {
   h.on_loop([] {});
   CHECK(h.count_sent("pusher:subscribe") == 0);
   CHECK(h.count_sent("pusher:unsubscribe") == 0);
-  CHECK(channel->stale.load());
+  CHECK(channel->stale());
   CHECK(h.core->find("chat").get() == nullptr);
 }
 
@@ -154,7 +154,7 @@ TEST_CASE("unsubscribe while pending waits for the subscription, then unsubscrib
   h.succeed("chat");
   CHECK(h.count_sent(R"({"event":"pusher:unsubscribe","data":{"channel":"chat"}})") == 1);
   CHECK(h.core->find("chat").get() == nullptr);
-  CHECK_FALSE(channel->subscribed.load());
+  CHECK_FALSE(channel->subscribed());
   CHECK(seen.empty());  // no subscription_succeeded for a cancelled subscription
   SUBCASE("and a later subscribe starts afresh") {
     auto fresh = h.core->subscribe("chat");
@@ -172,11 +172,11 @@ TEST_CASE("subscribing again while an unsubscribe is pending takes over the requ
   h.core->unsubscribe("chat");
   auto again = h.core->subscribe("chat");
   CHECK(again.get() != channel.get());
-  CHECK(channel->stale.load());
+  CHECK(channel->stale());
   h.succeed("chat");
   CHECK(h.count_sent("pusher:unsubscribe") == 0);
-  CHECK(again->subscribed.load());
-  CHECK_FALSE(channel->subscribed.load());
+  CHECK(again->subscribed());
+  CHECK_FALSE(channel->subscribed());
   CHECK(h.count_sent(R"({"event":"pusher:subscribe","data":{"channel":"chat"}})") == 1);
 }
 
@@ -230,7 +230,7 @@ TEST_CASE("after a reconnect every channel is resubscribed once and says how lon
   std::vector<Event> seen;
   h.record_all(seen);
   h.on_loop([&] { h.server.drop(1006); });
-  CHECK_FALSE(chat->subscribed.load());
+  CHECK_FALSE(chat->subscribed());
   h.on_loop([&] { h.clock.advance(2500ms); });  // backoff runs out on the manual clock
   h.on_loop([&] { h.server.establish("2.2"); });
   CHECK(h.core->socket_id() == "2.2");
@@ -439,7 +439,7 @@ TEST_CASE("soketi's subscription_error becomes a channel event and an error") {
   CHECK(h.errors.back().code == ErrorCode::subscription_failed);
   CHECK(h.errors.back().server_code == 401);
   CHECK(h.errors.back().channel == "private-x");
-  CHECK_FALSE(channel->subscribed.load());
+  CHECK_FALSE(channel->subscribed());
 }
 
 TEST_CASE("subscription_count and cache_miss arrive as channel notices") {
@@ -451,7 +451,7 @@ TEST_CASE("subscription_count and cache_miss arrive as channel notices") {
   h.record_all(seen);
   h.server_says(R"({"event":"pusher_internal:subscription_count","channel":"cache-x","data":"{\"subscription_count\":42}"})");
   h.server_says(R"({"event":"pusher:cache_miss","channel":"cache-x"})");
-  CHECK(channel->subscription_count.load() == 42);
+  CHECK(channel->subscription_count() == 42);
   REQUIRE(seen.size() == 2);
   CHECK(seen[0].name == "pusher:subscription_count");
   CHECK(seen[0].data == R"({"subscription_count":42})");

@@ -13,7 +13,7 @@
 #include <sodium.h>
 #endif
 
-#include "manager/json_text.hpp"
+#include "protocol/json_writer.hpp"
 #include "ws/utf8.hpp"
 
 namespace pusher::sim {
@@ -25,7 +25,11 @@ constexpr std::size_t kReverbMaxMessage = 10000;
 constexpr std::size_t kPusherMaxMessage = 10240;
 constexpr std::size_t kSoketiMaxMessage = 100 * 1024;
 
-std::string quoted(const std::string& s) { return "\"" + detail::json_escape(s) + "\""; }
+std::string quoted(const std::string& s) {
+  std::string out;
+  detail::protocol::append_json_string(out, s);
+  return out;
+}
 
 std::string compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buffer;

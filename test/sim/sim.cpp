@@ -19,7 +19,7 @@ namespace pusher::sim {
 namespace {
 
 using namespace std::chrono_literals;
-using detail::ChannelCore;
+using detail::Subscription;
 using detail::ManagerCore;
 using Clock = detail::net::Scheduler::Clock;
 
@@ -147,7 +147,7 @@ struct BindingRec {
   int id = 0;
   int client = 0;
   std::string channel;
-  std::shared_ptr<ChannelCore> core;
+  std::shared_ptr<Subscription> core;
   std::string filter;
   Binding handle;
   bool unbound = false;
@@ -162,8 +162,8 @@ struct ClientRec {
   std::shared_ptr<detail::LoopRef> ref;
   std::shared_ptr<ManagerCore> core;
   std::shared_ptr<Authorizer> authorizer;
-  std::map<std::string, std::shared_ptr<ChannelCore>> wanted;
-  std::vector<std::shared_ptr<ChannelCore>> stale;
+  std::map<std::string, std::shared_ptr<Subscription>> wanted;
+  std::vector<std::shared_ptr<Subscription>> stale;
   std::set<std::string> written;
   std::vector<std::string> triggers;  // accepted client events, by unique name
   std::vector<Error> errors;
@@ -230,7 +230,7 @@ class World {
   // --- clients ---
   void create(int i);
   void destroy(int i);
-  std::shared_ptr<ChannelCore> subscribe(ClientRec& c, const std::string& name);
+  std::shared_ptr<Subscription> subscribe(ClientRec& c, const std::string& name);
   void add_binding(ClientRec& c, const std::string& channel, const std::string& filter, int destroys);
   void unbind(BindingRec& b);
   void trigger(ClientRec& c, int channel_index, int kind);
@@ -331,7 +331,7 @@ void World::destroy(int i) {
   c.triggers.clear();
 }
 
-std::shared_ptr<ChannelCore> World::subscribe(ClientRec& c, const std::string& name) {
+std::shared_ptr<Subscription> World::subscribe(ClientRec& c, const std::string& name) {
   auto core = c.core->subscribe(name);
   if (c.wanted.count(name) != 0 && c.wanted[name] != core) {
     violate("I1", "subscribe(" + name + ") on a subscribed name gave another Channel");
@@ -469,8 +469,8 @@ void World::check_bounds() {
       violate("I4", "queued client events over their bound");
     }
     for (auto& ch : channels) {
-      if (static_cast<std::size_t>(ch->member_count()) > o.max_presence_members) {
-        violate("I4", ch->name() + " holds " + std::to_string(ch->member_count()) + " members");
+      if (static_cast<std::size_t>(ch->members().count()) > o.max_presence_members) {
+        violate("I4", ch->name() + " holds " + std::to_string(ch->members().count()) + " members");
       }
     }
     if (c.core->history_bytes() > o.history_max_bytes) violate("I4", "history over its byte budget");

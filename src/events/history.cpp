@@ -1,4 +1,4 @@
-#include "manager/history.hpp"
+#include "events/history.hpp"
 
 #include <algorithm>
 #include <chrono>
