@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "auth/http_authorizer.hpp"
+#include "net/websocket.hpp"
 #include "protocol/encode.hpp"
 
 namespace pusher::detail {
@@ -49,8 +50,8 @@ ManagerCore::ManagerCore(Options options, net::EventLoop& loop, std::shared_ptr<
   // Connects are paced per loop; a test's own scheduler has no loop turns to pace with.
   net::ConnectPacer* pacer = scheduler == nullptr ? &loop.connect_pacer() : nullptr;
   service_ = std::make_unique<service::Service>(scheduler_, std::move(make_transport), *this,
-                                                options_, log_, [this] { return random_unit(); },
-                                                pacer);
+                                                service::service_config(options_), log_,
+                                                [this] { return random_unit(); }, pacer);
 }
 
 double ManagerCore::random_unit() {

@@ -79,6 +79,12 @@ void WebSocket::connect(WebSocketOptions options) {
   // memory per idle connection).
   curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 1024L);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, handshake_->curl_error);
+  // The owner's deadline is the one that counts (the Service aborts us at its connect
+  // timeout), and this connect runs on the multi handle, so nothing blocks waiting for it.
+  // Yet libcurl always has a connect timeout, 300 s when unset or 0 (CURLOPT_CONNECTTIMEOUT(3)),
+  // which would cut a longer deadline short: it gets the same one, as a backstop. It starts
+  // later (when the multi handle first runs the transfer) and stops sooner (before the
+  // upgrade), so the owner's fires first; if it ever wins, on_connected reports the same timeout.
   curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout.count()));
   // Without a tunnel the upgrade request would go to the proxy itself
@@ -100,11 +106,6 @@ void WebSocket::connect(WebSocketOptions options) {
            curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, &plain_) == CURLE_OK;
 
   std::weak_ptr<bool> alive = alive_;
-  timer_ = loop_.add_timer(options.connect_timeout, [this, alive] {
-    if (alive.expired()) return;
-    timer_ = 0;
-    fail(0, make_error(ErrorCode::timeout, "no WebSocket handshake within the connect timeout"));
-  });
   loop_.add_transfer(easy_, [this, alive](int code) {
     if (!alive.expired()) on_connected(code);
   });
@@ -118,6 +119,12 @@ void WebSocket::on_connected(int curl_code) {
     const char* curl_error = handshake_->curl_error;
     std::string detail =
         curl_error[0] ? curl_error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    if (curl_code == CURLE_OPERATION_TIMEDOUT) {
+      // The CURLOPT_CONNECTTIMEOUT_MS backstop: the same deadline as the owner's, so the same
+      // error (a timeout, not an unreachable server).
+      fail(0, make_error(ErrorCode::timeout, "connect timed out: " + detail));
+      return;
+    }
     // server_code is for what a server said (close codes, Pusher codes): libcurl's own code
     // goes into the message.
     fail(0, make_error(ErrorCode::connect_failed,
@@ -226,11 +233,11 @@ void WebSocket::send_close_frame(std::uint16_t code, std::string_view reason) {
   state_ = State::closing;
   close_.sent_code = code;
   ws::encode_close(code, reason, out_);
-  if (timer_ != 0) loop_.cancel_timer(timer_);
+  if (close_timer_ != 0) loop_.cancel_timer(close_timer_);
   std::weak_ptr<bool> alive = alive_;
-  timer_ = loop_.add_timer(close_timeout_, [this, alive] {
+  close_timer_ = loop_.add_timer(close_timeout_, [this, alive] {
     if (alive.expired()) return;
-    timer_ = 0;
+    close_timer_ = 0;
     finish();  // the server never finished the closing handshake: drop the TCP connection
   });
   flush();
@@ -325,8 +332,6 @@ void WebSocket::consume_handshake(std::string_view bytes) {
   }
   std::string rest = handshake_->response.substr(r.consumed);
   handshake_.reset();  // an open connection keeps nothing of its handshake
-  if (timer_ != 0) loop_.cancel_timer(timer_);
-  timer_ = 0;
   state_ = State::open;
   std::weak_ptr<bool> alive = alive_;
   listener_.on_open();
@@ -423,8 +428,8 @@ void WebSocket::finish() {
 }
 
 void WebSocket::release() {
-  if (timer_ != 0) loop_.cancel_timer(timer_);
-  timer_ = 0;
+  if (close_timer_ != 0) loop_.cancel_timer(close_timer_);
+  close_timer_ = 0;
   if (fd_ >= 0) {
     loop_.unwatch(fd_);
     if (easy_ == nullptr) ::close(fd_);  // adopted: ours alone

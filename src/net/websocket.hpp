@@ -5,79 +5,27 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <curl/curl.h>
 
 #include "net/event_loop.hpp"
+#include "net/transport.hpp"
 #include "ws/frame.hpp"
 #include "ws/handshake.hpp"
 
 namespace pusher::detail::net {
-
-/// How to reach a WebSocket server.
-struct WebSocketOptions {
-  std::string url;                       ///< ws:// or wss://
-  std::vector<ws::Header> headers;       ///< extra upgrade headers, e.g. Origin
-  bool verify_peer = true;               ///< TLS peer and host name verification
-  std::string ca_file;                   ///< PEM bundle to verify with; empty: the system's
-  std::optional<std::string> proxy;      ///< nullopt: libcurl's environment; "": no proxy
-  std::chrono::milliseconds connect_timeout{10000};  ///< DNS + TCP + TLS + upgrade answer
-  std::chrono::milliseconds close_timeout{2000};     ///< wait for the closing handshake
-  std::size_t max_message_size = 1u << 20;
-};
-
-/// How a connection ended.
-struct CloseEvent {
-  std::uint16_t code = ws::close_code::abnormal;  ///< from the server's close frame; 1006 if none
-  std::string reason;
-  std::uint16_t sent_code = 0;  ///< the close code we sent, 0 if we sent none
-  bool clean = false;           ///< both close frames were exchanged
-  /// Nothing answered: the TCP connect was refused or reset, or the socket closed before the
-  /// WebSocket upgrade was answered.
-  bool unreachable = false;
-  Error error;                  ///< empty for a close we asked for
-};
-
-/// Receives what a WebSocket reports. Calls come on the loop thread. A listener may call
-/// connect() again from on_close, but must not destroy the WebSocket inside any callback.
-class WebSocketListener {
- public:
-  virtual ~WebSocketListener() = default;
-  virtual void on_open() = 0;
-  virtual void on_text(std::string_view message) = 0;
-  virtual void on_binary(std::string_view /*message*/) {}
-  virtual void on_pong(std::string_view /*payload*/) {}
-  /// Exactly once per connect(), and the last call for that connection.
-  virtual void on_close(const CloseEvent& event) = 0;
-};
-
-/// One WebSocket connection at a time, as the Service sees it. WebSocket is the real one;
-/// unit tests script a fake.
-class Transport {
- public:
-  virtual ~Transport() = default;
-  /// Starts connecting; the listener's on_open or on_close follows (never inside this call).
-  virtual void connect(WebSocketOptions options) = 0;
-  /// Queues a text message; false when not open.
-  virtual bool send_text(std::string_view message) = 0;
-  /// Starts the closing handshake; on_close follows.
-  virtual void close(std::uint16_t code, std::string_view reason) = 0;
-  /// Drops the connection now, without a closing handshake (a dead peer would never answer);
-  /// on_close runs before this returns, with `error`.
-  virtual void abort(Error error) = 0;
-  /// Bytes accepted by send_text that the peer has not taken yet.
-  virtual std::size_t queued_bytes() const noexcept = 0;
-};
 
 /// An RFC 6455 client over a libcurl CONNECT_ONLY handle: libcurl does DNS, TCP, proxies and
 /// TLS through the loop's multi handle (so a connect never blocks the loop); this class sends
 /// the upgrade, then frames with non-blocking curl_easy_send/curl_easy_recv. A connection with
 /// no TLS layer (ws://, directly or through an HTTP or SOCKS proxy) keeps only its socket once
 /// connected and frees the libcurl handle: send(2) and recv(2) then do the same work.
+///
+/// A connect has no deadline here past libcurl's backstop (WebSocketOptions::connect_timeout):
+/// a server that accepts and never answers the upgrade is waited for until the owner calls
+/// abort() or close(). The Service's connect timeout is the one deadline.
 ///
 /// Thread safety: loop thread only.
 class WebSocket final : public Transport, private IoHandler, private ws::FrameSink {
@@ -151,7 +99,7 @@ class WebSocket final : public Transport, private IoHandler, private ws::FrameSi
   std::unique_ptr<ws::FrameDecoder> decoder_;
   std::string out_;
   std::size_t out_offset_ = 0;
-  EventLoop::TimerId timer_ = 0;
+  EventLoop::TimerId close_timer_ = 0;  // the closing handshake's; a connect has none
   std::chrono::milliseconds close_timeout_{0};
   CloseEvent close_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

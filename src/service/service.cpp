@@ -68,31 +68,19 @@ std::string build_url(const Endpoint& endpoint, const std::string& key) {
          "?protocol=7&client=cpp&version=" PUSHER_VERSION_STRING;
 }
 
-std::vector<Endpoint> endpoints_of(const Options& options) {
-  std::vector<Endpoint> out;
-  if (!options.host.empty()) {
-    out.push_back(Endpoint{options.host, options.port, options.tls, options.path});
-  } else if (!options.cluster.empty()) {
-    out.push_back(Endpoint{"ws-" + options.cluster + ".pusher.com", 443, true, ""});
-  }
-  out.insert(out.end(), options.fallback_endpoints.begin(), options.fallback_endpoints.end());
-  return out;
-}
-
 Service::Service(net::Scheduler& scheduler, TransportFactory make_transport,
-                 ServiceListener& listener, const Options& options, Log log,
+                 ServiceListener& listener, ServiceConfig config, Log log,
                  std::function<double()> random_unit, net::ConnectPacer* pacer)
     : scheduler_(scheduler),
       make_transport_(std::move(make_transport)),
       listener_(listener),
-      options_(options),
+      config_(std::move(config)),
       log_(std::move(log)),
       random_unit_(std::move(random_unit)),
-      pacer_(pacer),
-      endpoints_(endpoints_of(options_)) {}
+      pacer_(pacer) {}
 
 Service::~Service() {
-  for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
+  for (auto* timer : {&connect_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
                       &unavailable_timer_, &stable_timer_, &backlog_timer_, &admitted_timer_}) {
     cancel(*timer);
   }
@@ -111,26 +99,25 @@ void Service::cancel(net::Scheduler::TimerId& timer) noexcept {
 }
 
 std::string Service::url_for(std::size_t index) const {
-  Endpoint endpoint = endpoints_.at(index % endpoints_.size());
+  Endpoint endpoint = config_.endpoints.at(index % config_.endpoints.size());
   if (force_tls_ && !endpoint.tls) {
     endpoint.tls = true;
     if (endpoint.port == 80) endpoint.port = 443;
   }
-  std::string url = build_url(endpoint, options_.key);
-  append_query(url, options_.query);
+  std::string url = build_url(endpoint, config_.key);
+  append_query(url, config_.query);
   return url;
 }
 
 net::WebSocketOptions Service::transport_options(std::size_t endpoint) const {
   net::WebSocketOptions o;
   o.url = url_for(endpoint);
-  if (!options_.origin.empty()) o.headers.push_back({"Origin", options_.origin});
-  for (const auto& [name, value] : options_.headers) o.headers.push_back({name, value});
-  o.verify_peer = options_.verify_peer;
-  o.ca_file = options_.ca_file;
-  o.proxy = options_.proxy;
-  o.connect_timeout = options_.connect_timeout;
-  o.max_message_size = options_.max_message_size;
+  o.headers = config_.headers;
+  o.verify_peer = config_.verify_peer;
+  o.ca_file = config_.ca_file;
+  o.proxy = config_.proxy;
+  o.connect_timeout = config_.connect_timeout;  // libcurl's backstop; the deadline is ours
+  o.max_message_size = config_.max_message_size;
   return o;
 }
 
@@ -139,7 +126,7 @@ void Service::connect() {
       state_ == ConnectionState::unavailable) {
     return;
   }
-  if (endpoints_.empty()) {
+  if (config_.endpoints.empty()) {
     report(ErrorCode::connect_failed, "no server configured: set Options::host or cluster");
     return;
   }
@@ -156,7 +143,7 @@ void Service::connect() {
 
 void Service::disconnect() {
   stopping_ = true;
-  for (auto* timer : {&handshake_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
+  for (auto* timer : {&connect_timer_, &activity_timer_, &pong_timer_, &reconnect_timer_,
                       &unavailable_timer_, &stable_timer_, &backlog_timer_, &admitted_timer_}) {
     cancel(*timer);
   }
@@ -178,7 +165,7 @@ void Service::start_attempt() {
   reconnect_timer_ = 0;
   if (stopping_) return;
   if (unavailable_timer_ == 0 && state_ == ConnectionState::connecting) {
-    unavailable_timer_ = scheduler_.add_timer(options_.unavailable_timeout, [this] {
+    unavailable_timer_ = scheduler_.add_timer(config_.unavailable_timeout, [this] {
       unavailable_timer_ = 0;
       if (state_ == ConnectionState::connecting) set_state(ConnectionState::unavailable);
     });
@@ -207,6 +194,7 @@ void Service::start_attempt() {
 void Service::begin_attempt() {
   if (stopping_) return;
   if (!transport_) transport_ = make_transport_(*this);
+  upgraded_ = false;
   handshake_done_ = false;
   socket_id_.clear();
   transport_active_ = true;
@@ -214,18 +202,24 @@ void Service::begin_attempt() {
   if (!o.verify_peer) log_.warn("TLS peer verification is OFF: the server is not authenticated");
   // Options::query may carry a gateway's token: the log shows the URL without it.
   log_.info("connecting to " + o.url.substr(0, o.url.find('&', o.url.find("version="))));
-  handshake_timer_ = scheduler_.add_timer(options_.connect_timeout, [this] {
-    handshake_timer_ = 0;
-    if (transport_active_ && !handshake_done_) {
-      transport_->abort(Error{ErrorCode::timeout,
-                              "no pusher:connection_established within the connect timeout", 0,
-                              {}});
-    }
+  // The one deadline of the attempt, from now (a paced connect's slot) to connection_established:
+  // the transport arms none of its own (net/transport.hpp), so this is the only timeout reported.
+  connect_timer_ = scheduler_.add_timer(config_.connect_timeout, [this] {
+    connect_timer_ = 0;
+    if (!transport_active_ || handshake_done_) return;
+    std::string what = upgraded_ ? "no pusher:connection_established"
+                                 : "the WebSocket did not open";
+    what += " within the connect timeout (" + std::to_string(config_.connect_timeout.count()) +
+            " ms)";
+    transport_->abort(Error{ErrorCode::timeout, std::move(what), 0, {}});
   });
   transport_->connect(std::move(o));
 }
 
-void Service::on_open() { log_.debug("WebSocket open; waiting for pusher:connection_established"); }
+void Service::on_open() {
+  upgraded_ = true;
+  log_.debug("WebSocket open; waiting for pusher:connection_established");
+}
 
 void Service::on_text(std::string_view message) {
   ++stats_.messages_in;
@@ -274,7 +268,7 @@ void Service::on_pong(std::string_view) {}
 
 void Service::on_established(const protocol::ConnectionEstablished& established) {
   if (handshake_done_) return;
-  cancel(handshake_timer_);
+  cancel(connect_timer_);
   cancel(unavailable_timer_);
   leave_pacer();
   handshake_done_ = true;
@@ -284,7 +278,7 @@ void Service::on_established(const protocol::ConnectionEstablished& established)
   ever_connected_ = true;
   connected_at_ = scheduler_.now();
   // The server's activity_timeout wins when it is lower (pusher-js does the same).
-  activity_timeout_ = options_.activity_timeout;
+  activity_timeout_ = config_.activity_timeout;
   if (established.activity_timeout > 0) {
     activity_timeout_ = std::min(activity_timeout_, milliseconds(established.activity_timeout * 1000LL));
   }
@@ -299,7 +293,7 @@ void Service::on_established(const protocol::ConnectionEstablished& established)
   // a server that accepts and then closes at once must not get a reconnect loop with no delay.
   cancel(stable_timer_);
   stable_timer_ = scheduler_.add_timer(activity_timeout_.count() > 0 ? activity_timeout_
-                                                                     : options_.activity_timeout,
+                                                                     : config_.activity_timeout,
                                        [this] {
                                          stable_timer_ = 0;
                                          stable_ = true;
@@ -340,11 +334,17 @@ void Service::on_close(const net::CloseEvent& event) {
   transport_active_ = false;
   leave_pacer();
   bool was_connected = handshake_done_;
-  Ending ending = was_connected ? (stable_ ? Ending::dropped : Ending::answered)
-                                : (event.unreachable ? Ending::unreachable : Ending::answered);
+  Ending ending = Ending::answered;
+  if (was_connected) {
+    ending = stable_ ? Ending::dropped : Ending::answered;
+  } else if (event.unreachable && event.error.code != ErrorCode::timeout) {
+    // A timed-out attempt backs off like an answered failure, whichever timer ended it.
+    ending = Ending::unreachable;
+  }
   stable_ = false;
+  upgraded_ = false;
   handshake_done_ = false;
-  cancel(handshake_timer_);
+  cancel(connect_timer_);
   cancel(activity_timer_);
   cancel(pong_timer_);
   cancel(stable_timer_);
@@ -366,7 +366,7 @@ void Service::on_close(const net::CloseEvent& event) {
   recent_error_code_ = 0;
   recent_error_reported_ = false;
   // A failed attempt moves on to the next endpoint; a drop first retries the same one.
-  if (!was_connected) endpoint_ = (endpoint_ + 1) % endpoints_.size();
+  if (!was_connected) endpoint_ = (endpoint_ + 1) % config_.endpoints.size();
   after_drop(code, ending, close_error(event), explained, server_message);
 }
 
@@ -398,7 +398,7 @@ void Service::after_drop(int code, Ending ending, Error error, bool explained,
     return;
   }
   if (action == CloseAction::tls_only) force_tls_ = true;
-  if (options_.reconnect.max_attempts != 0 && attempts_ >= options_.reconnect.max_attempts) {
+  if (config_.reconnect.max_attempts != 0 && attempts_ >= config_.reconnect.max_attempts) {
     stopping_ = true;
     cancel(unavailable_timer_);
     set_state(ConnectionState::failed);
@@ -408,11 +408,11 @@ void Service::after_drop(int code, Ending ending, Error error, bool explained,
     return;
   }
   if (error && !explained) {
-    error.transient = options_.reconnect.enabled;
+    error.transient = config_.reconnect.enabled;
     listener_.on_error(error);
     if (stopping_) return;
   }
-  if (!options_.reconnect.enabled) {
+  if (!config_.reconnect.enabled) {
     stopping_ = true;
     cancel(unavailable_timer_);
     set_state(ConnectionState::disconnected);
@@ -425,7 +425,7 @@ void Service::after_drop(int code, Ending ending, Error error, bool explained,
 void Service::schedule_reconnect(CloseAction action, Ending ending) {
   if (state_ == ConnectionState::connected) set_state(ConnectionState::connecting);
   if (stopping_) return;
-  const ReconnectPolicy& policy = options_.reconnect;
+  const ReconnectPolicy& policy = config_.reconnect;
   milliseconds delay;
   const char* why;
   if (ending == Ending::unreachable ||
@@ -474,7 +474,7 @@ void Service::on_activity_timeout() {
   // A slow link can have several pings in flight; a server that drops pongs must not grow it.
   if (pings_in_flight_.size() >= kMaxPingsInFlight) pings_in_flight_.pop_front();
   pings_in_flight_.push_back(scheduler_.now());
-  pong_timer_ = scheduler_.add_timer(options_.pong_timeout, [this] {
+  pong_timer_ = scheduler_.add_timer(config_.pong_timeout, [this] {
     pong_timer_ = 0;
     on_pong_timeout();
   });
@@ -495,7 +495,7 @@ bool Service::send(std::string message, const std::string& what) {
       send_now(message)) {
     return true;
   }
-  if (queue_.size() >= options_.outbound_queue_limit) {
+  if (queue_.size() >= config_.outbound_queue_limit) {
     report(ErrorCode::queue_overflow, "the outbound queue is full (" +
                                           std::to_string(queue_.size()) +
                                           " messages): not sent: " + what);
@@ -507,7 +507,7 @@ bool Service::send(std::string message, const std::string& what) {
 
 bool Service::send_now(const std::string& message) {
   if (!transport_active_ || !handshake_done_ || backlog_timer_ != 0) return false;
-  if (transport_->queued_bytes() + message.size() > options_.write_buffer_limit) {
+  if (transport_->queued_bytes() + message.size() > config_.write_buffer_limit) {
     fail_write_backlog();
     return false;
   }

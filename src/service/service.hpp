@@ -1,7 +1,6 @@
 #pragma once
 
 #include <pusher/error.hpp>
-#include <pusher/options.hpp>
 #include <pusher/state.hpp>
 
 #include <chrono>
@@ -16,9 +15,10 @@
 #include "log.hpp"
 #include "net/connect_pacer.hpp"
 #include "net/scheduler.hpp"
-#include "net/websocket.hpp"
+#include "net/transport.hpp"
 #include "protocol/message.hpp"
 #include "service/close_action.hpp"
+#include "service/service_config.hpp"
 
 namespace pusher::detail::service {
 
@@ -59,10 +59,10 @@ using TransportFactory =
 /// Thread safety: loop thread only (the Manager posts to it).
 class Service final : private net::WebSocketListener {
  public:
-  /// `options` must outlive the Service (the Manager owns both), and so must `pacer`, which
-  /// paces the connects of every Service on one loop (null: none).
+  /// `pacer` paces the connects of every Service on one loop (null: none) and must outlive
+  /// the Service.
   Service(net::Scheduler& scheduler, TransportFactory make_transport, ServiceListener& listener,
-          const Options& options, Log log, std::function<double()> random_unit,
+          ServiceConfig config, Log log, std::function<double()> random_unit,
           net::ConnectPacer* pacer = nullptr);
   ~Service() override;
 
@@ -116,15 +116,15 @@ class Service final : private net::WebSocketListener {
   net::Scheduler& scheduler_;
   TransportFactory make_transport_;
   ServiceListener& listener_;
-  const Options& options_;
+  const ServiceConfig config_;
   Log log_;
   std::function<double()> random_unit_;
   net::ConnectPacer* pacer_;
-  std::vector<Endpoint> endpoints_;
 
   std::unique_ptr<net::Transport> transport_;
   ConnectionState state_ = ConnectionState::initialized;
   bool transport_active_ = false;   // between connect() and on_close
+  bool upgraded_ = false;           // the transport opened (the WebSocket upgrade was answered)
   bool handshake_done_ = false;     // connection_established seen on this transport
   bool stopping_ = false;           // disconnect() or refused: no reconnect
   bool force_tls_ = false;          // 4000 asked for TLS
@@ -142,7 +142,7 @@ class Service final : private net::WebSocketListener {
   bool recent_error_reported_ = false;  // the Manager reported it: its close is not reported again
   net::Scheduler::Clock::time_point recent_error_at_{};
 
-  net::Scheduler::TimerId handshake_timer_ = 0;
+  net::Scheduler::TimerId connect_timer_ = 0;      // the one deadline of an attempt
   net::Scheduler::TimerId activity_timer_ = 0;
   net::Scheduler::TimerId pong_timer_ = 0;
   net::Scheduler::TimerId reconnect_timer_ = 0;
@@ -161,8 +161,5 @@ class Service final : private net::WebSocketListener {
 
 /// The WebSocket URL of an endpoint: `ws[s]://host:port[/path]/app/<key>?protocol=7&client=cpp&version=X`.
 std::string build_url(const Endpoint& endpoint, const std::string& key);
-
-/// The endpoints an Options names, in the order they are tried.
-std::vector<Endpoint> endpoints_of(const Options& options);
 
 }  // namespace pusher::detail::service

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "net/websocket.hpp"
+#include "net/transport.hpp"
 
 namespace pusher::test {
 
@@ -14,6 +14,7 @@ struct FakeServerSide {
   std::vector<detail::net::WebSocketOptions> connects;  // every connect() call
   std::vector<std::string> sent;                       // text messages, all connections
   std::vector<std::uint16_t> closes;                   // close() codes asked for
+  std::vector<Error> aborts;                           // abort() calls that ended a connection
   detail::net::WebSocketListener* listener = nullptr;
   bool open = false;
   bool connecting = false;
@@ -48,6 +49,13 @@ struct FakeServerSide {
     detail::net::CloseEvent e;
     e.unreachable = true;
     e.error = Error{ErrorCode::connect_failed, "connection refused (fake)", 0, {}};
+    listener->on_close(e);
+  }
+  /// The transport gives up on its own with a timeout (the real one's libcurl backstop).
+  void time_out() {
+    open = connecting = false;
+    detail::net::CloseEvent e;
+    e.error = Error{ErrorCode::timeout, "connect timed out (fake)", 0, {}};
     listener->on_close(e);
   }
   /// A server (or a proxy in front of it) answers the upgrade with `status`.
@@ -89,6 +97,7 @@ class FakeTransport final : public detail::net::Transport {
   void abort(Error error) override {
     if (!side_.open && !side_.connecting) return;
     side_.open = side_.connecting = false;
+    side_.aborts.push_back(error);
     detail::net::CloseEvent e;
     e.error = std::move(error);
     side_.listener->on_close(e);

@@ -4,9 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -93,6 +96,54 @@ class OneShotServer {
  private:
   int fd_ = -1;
   int port_ = 0;
+  std::thread thread_;
+};
+
+/// A TCP listener on 127.0.0.1 that takes one connection and never writes a byte: no upgrade
+/// answer for ws://, no TLS ServerHello for wss://. It notices when the client closes.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 1) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      int conn = ::accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      char buf[4096];
+      while (!stop_) {
+        pollfd p{conn, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        if (::recv(conn, buf, sizeof buf, 0) <= 0) {
+          peer_closed_ = true;
+          break;
+        }
+      }
+      ::close(conn);
+    });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);  // ends an accept() still waiting
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url(const char* scheme) const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_) + "/";
+  }
+  bool peer_closed() const { return peer_closed_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> peer_closed_{false};
   std::thread thread_;
 };
 
@@ -215,6 +266,44 @@ TEST_CASE("nothing listening gives connect_failed, not a hang") {
   client.connect(options_for("ws://127.0.0.1:" + std::to_string(pusher::test::free_port()) + "/"));
   REQUIRE(client.wait_closed());
   CHECK(client.close_event().error.code == ErrorCode::connect_failed);
+}
+
+// net/transport.hpp: the owner's deadline (the Service's connect timeout) is the only one; the
+// WebSocket arms no timer for a connect, and its connect_timeout is only libcurl's backstop.
+TEST_CASE("a connect has no deadline of its own: the owner aborts it, as a timeout") {
+  SilentServer server;
+  WsClient client;
+  WebSocketOptions o = options_for(server.url("ws"));
+  o.connect_timeout = std::chrono::milliseconds(200);  // covers TCP only: it is long done
+  client.connect(o);
+  CHECK_FALSE(client.wait_closed(std::chrono::milliseconds(800)));  // the upgrade is unanswered
+  client.abort(pusher::Error{ErrorCode::timeout, "the owner's deadline", 0, {}});
+  REQUIRE(client.wait_closed());
+  auto closed = client.close_event();
+  CHECK_FALSE(client.opened());
+  CHECK(closed.error.code == ErrorCode::timeout);
+  CHECK(closed.error.message == "the owner's deadline");
+  CHECK_FALSE(closed.unreachable);
+  for (int i = 0; i < 250 && !server.peer_closed(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(server.peer_closed());  // the socket was closed, not leaked
+}
+
+TEST_CASE("libcurl's backstop ends a TLS handshake that never comes as a timeout") {
+  SilentServer server;
+  WsClient client;
+  WebSocketOptions o = options_for(server.url("wss"));
+  o.connect_timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  client.connect(o);
+  REQUIRE(client.wait_closed(std::chrono::seconds(5)));
+  auto took = std::chrono::steady_clock::now() - start;
+  auto closed = client.close_event();
+  CHECK_FALSE(client.opened());
+  CHECK(closed.error.code == ErrorCode::timeout);  // the same error as the owner's deadline
+  CHECK_FALSE(closed.unreachable);
+  CHECK(took >= std::chrono::milliseconds(250));
 }
 
 TEST_CASE("an invalid URL is reported through on_close") {

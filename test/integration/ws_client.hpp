@@ -45,6 +45,10 @@ class WsClient : private detail::net::WebSocketListener {
   void close(std::uint16_t code = 1000) {
     run([&] { ws_->close(code); });
   }
+  /// What an owner does when its deadline passes (the WebSocket has none of its own).
+  void abort(Error error) {
+    run([&] { ws_->abort(std::move(error)); });
+  }
 
   /// Waits until `pred` holds for the recorded state, or the deadline passes.
   template <typename Pred>
@@ -53,7 +57,9 @@ class WsClient : private detail::net::WebSocketListener {
     return cv_.wait_for(lock, timeout, [&] { return pred(); });
   }
   bool wait_open() { return wait([this] { return opened_ || closed_; }) && opened_; }
-  bool wait_closed() { return wait([this] { return closed_; }); }
+  bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return wait([this] { return closed_; }, timeout);
+  }
   bool wait_messages(std::size_t n) { return wait([&] { return messages_.size() >= n || closed_; }) && messages_.size() >= n; }
 
   std::vector<std::string> messages() {

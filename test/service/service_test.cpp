@@ -11,10 +11,16 @@
 #include "fake_transport.hpp"
 #include "manual_scheduler.hpp"
 
+// The Service layer sees the connection through net/transport.hpp and needs no libcurl.
+#if defined(CURLINC_CURL_H) || defined(__CURL_CURL_H)
+#error "service/service.hpp (or a fake) pulls in <curl/curl.h>"
+#endif
+
 using namespace std::chrono_literals;
 using pusher::ConnectionState;
 using pusher::ErrorCode;
 using pusher::detail::service::Service;
+using pusher::detail::service::service_config;
 
 namespace {
 
@@ -72,7 +78,7 @@ struct Fixture {
         [this](pusher::detail::net::WebSocketListener& listener) {
           return std::make_unique<pusher::test::FakeTransport>(server, listener);
         },
-        recorder, options, pusher::detail::Log{}, [this] { return unit; });
+        recorder, service_config(options), pusher::detail::Log{}, [this] { return unit; });
   }
   static pusher::Options base_options() {
     pusher::Options o;
@@ -157,6 +163,64 @@ TEST_CASE("no connection_established within the connect timeout is a failed atte
   REQUIRE(f.recorder.delays.size() == 1);
   f.clock.advance(f.recorder.delays[0]);
   CHECK(f.server.connects.size() == 2);
+}
+
+// docs/connecting.md: the connect timeout covers TCP, TLS, proxy, upgrade and
+// pusher:connection_established, from the start of the attempt. The Service's timer is the only
+// deadline: the transport gets the same value only as libcurl's backstop (net/transport.hpp).
+TEST_CASE("one deadline: a connect that never completes gives one timeout, at connect_timeout") {
+  pusher::Options o = Fixture::base_options();
+  o.unavailable_timeout = 60s;
+  o.reconnect.initial_delay = 1s;       // answered: [0, 1 s], 500 ms with unit 0.5
+  o.reconnect.retry_interval = 300ms;   // unreachable: 300 ms with unit 0.5
+  Fixture f(o);
+  f.service->connect();
+  REQUIRE(f.server.connects.size() == 1);
+  CHECK(f.server.connects[0].connect_timeout == o.connect_timeout);
+  auto check_one_timeout = [&](const std::string& what) {
+    REQUIRE(f.recorder.errors.size() == 1);
+    CHECK(f.recorder.errors[0].code == ErrorCode::timeout);
+    CHECK(f.recorder.errors[0].transient);
+    CHECK(f.recorder.errors[0].message.find(what) != std::string::npos);
+    // Backed off as an answered failure, not retried like an unreachable server.
+    CHECK(f.recorder.delays == std::vector<std::chrono::milliseconds>{500ms});
+    CHECK(f.service->state() == ConnectionState::connecting);
+  };
+
+  SUBCASE("the WebSocket never opens (TCP, TLS or the upgrade hangs)") {
+    f.clock.advance(o.connect_timeout - 1ms);
+    CHECK(f.server.connecting);
+    CHECK(f.recorder.errors.empty());
+    f.clock.advance(1ms);
+    CHECK_FALSE(f.server.connecting);
+    REQUIRE(f.server.aborts.size() == 1);
+    check_one_timeout("the WebSocket did not open within the connect timeout (10000 ms)");
+  }
+  SUBCASE("open, but no pusher:connection_established: the deadline still counts from the start") {
+    f.clock.advance(9s);
+    f.server.accept();
+    f.clock.advance(o.connect_timeout - 9s - 1ms);
+    CHECK(f.recorder.errors.empty());
+    f.clock.advance(1ms);
+    CHECK_FALSE(f.server.open);
+    REQUIRE(f.server.aborts.size() == 1);
+    check_one_timeout("no pusher:connection_established within the connect timeout");
+  }
+  SUBCASE("the transport's backstop ends it first: still one timeout") {
+    f.clock.advance(o.connect_timeout - 1ms);
+    f.server.time_out();
+    f.clock.advance(1ms);  // the Service's own deadline was cancelled with the attempt
+    CHECK(f.server.aborts.empty());
+    check_one_timeout("connect timed out (fake)");
+  }
+  // The next attempt has a deadline of its own, as long, and it too ends in one timeout.
+  f.clock.advance(f.clock.next_in());  // the reconnect
+  REQUIRE(f.server.connects.size() == 2);
+  f.clock.advance(o.connect_timeout - 1ms);
+  CHECK(f.recorder.errors.size() == 1);
+  f.clock.advance(1ms);
+  CHECK(f.recorder.errors.size() == 2);
+  CHECK(f.recorder.errors.back().code == ErrorCode::timeout);
 }
 
 TEST_CASE("close codes decide: TLS, stop, back off, or reconnect at once") {
@@ -349,7 +413,7 @@ std::vector<std::unique_ptr<PacedClient>> paced_clients(int count,
         [raw](pusher::detail::net::WebSocketListener& listener) {
           return std::make_unique<pusher::test::FakeTransport>(raw->server, listener);
         },
-        c->recorder, options, pusher::detail::Log{}, [] { return 0.5; }, &pacer);
+        c->recorder, service_config(options), pusher::detail::Log{}, [] { return 0.5; }, &pacer);
     clients.push_back(std::move(c));
   }
   return clients;
