@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pusher {
@@ -36,11 +37,24 @@ using Logger = std::function<void(LogLevel level, const std::string& message)>;
 /// One server address. Reverb and soketi listen on `/app/<key>` under an optional path.
 ///
 /// Thread safety: a plain value; share it between threads as you would a std::string.
+/// parse() is a pure function, safe from any thread.
 struct Endpoint {
   std::string host;  ///< name or address
   int port = 0;      ///< 0: 443 with TLS, 80 without
   bool tls = true;   ///< wss:// rather than ws://
   std::string path;  ///< prefix before `/app/<key>`, e.g. "/reverb"; empty for none
+
+  /// The endpoint a `ws://host[:port][/path]` or `wss://...` URL names, e.g.
+  /// `ws://127.0.0.1:8080`, `wss://example.com/reverb`, `ws://[::1]:6001`. The scheme sets
+  /// `tls`; `host` is an IPv6 address without its brackets; `port` is 0 when the URL has
+  /// none; `path` is the rest, kept as written, without trailing `/`. The URL names the
+  /// server, not the app: the library adds `/app/<key>` and the query itself.
+  ///
+  /// Returns nullopt for anything else, and then sets `*error` (when not null) to why: another
+  /// scheme, no host, a port outside 1-65535, user info, a query (use Options::query) or a
+  /// fragment, control characters or spaces.
+  PUSHER_API static std::optional<Endpoint> parse(std::string_view url,
+                                                  std::string* error = nullptr);
 };
 
 /// When and how fast to reconnect after a drop.
@@ -95,6 +109,15 @@ struct Options {
   std::string path;   ///< prefix before `/app/<key>`, e.g. "/reverb"; empty for none
   /// More endpoints, tried in turn after `host` on reconnects (servers scaled out).
   std::vector<Endpoint> fallback_endpoints;
+
+  /// Sets `host`, `port`, `tls` and `path` from `endpoint` (from Endpoint::parse, say).
+  void set_endpoint(const Endpoint& endpoint) {
+    host = endpoint.host;
+    port = endpoint.port;
+    tls = endpoint.tls;
+    path = endpoint.path;
+  }
+
   /// Sent as the Origin header when set (Reverb's `allowed_origins`).
   std::string origin;
   /// Extra HTTP headers of the WebSocket upgrade request, in order (a gateway or proxy in

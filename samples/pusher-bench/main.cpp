@@ -76,29 +76,12 @@ struct Args {
   std::exit(2);
 }
 
-bool parse_url(const std::string& url, pusher::Options& o) {
-  std::string rest;
-  if (url.rfind("wss://", 0) == 0) {
-    o.tls = true;
-    rest = url.substr(6);
-  } else if (url.rfind("ws://", 0) == 0) {
-    o.tls = false;
-    rest = url.substr(5);
-  } else {
-    return false;
-  }
-  auto slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  o.path = slash == std::string::npos ? "" : rest.substr(slash);
-  auto colon = authority.rfind(':');
-  o.host = authority.substr(0, colon);
-  if (colon != std::string::npos) {
-    char* end = nullptr;
-    long port = std::strtol(authority.c_str() + colon + 1, &end, 10);
-    if (end == nullptr || *end != '\0' || port <= 0 || port > 65535) return false;
-    o.port = static_cast<int>(port);
-  }
-  return !o.host.empty();
+// --url: pusher::Endpoint::parse takes it apart and says what is wrong with it.
+void set_url(const std::string& url, pusher::Options& o) {
+  std::string why;
+  auto endpoint = pusher::Endpoint::parse(url, &why);
+  if (!endpoint) usage("--url: " + why);  // not echoed: a query may hold a token
+  o.set_endpoint(*endpoint);
 }
 
 std::string next_value(int& i, int argc, char** argv) {
@@ -122,9 +105,7 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--url") {
-      if (!parse_url(next_value(i, argc, argv), a.options)) {
-        usage("--url must be ws://HOST:PORT[/PATH] or wss://...");
-      }
+      set_url(next_value(i, argc, argv), a.options);
       have_url = true;
     } else if (arg == "--key") {
       a.options.key = next_value(i, argc, argv);

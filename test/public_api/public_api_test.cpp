@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -71,6 +72,20 @@ void free_functions_are_exported() {
   std::string auth = pusher::sign_auth("key", "secret", "1234.1234:private-foo");
   CHECK(auth.rfind("key:", 0) == 0 && auth.size() == 4 + 64);
   CHECK(pusher::make_secret_authorizer("key", "secret") != nullptr);
+}
+
+void endpoint_parse_is_exported() {
+  std::string why;
+  std::optional<pusher::Endpoint> endpoint =
+      pusher::Endpoint::parse("wss://[::1]:8443/reverb/", &why);
+  CHECK(endpoint.has_value() && endpoint->host == "::1" && endpoint->port == 8443 &&
+        endpoint->tls && endpoint->path == "/reverb");
+  CHECK(!pusher::Endpoint::parse("http://example.com", &why).has_value() && !why.empty());
+  CHECK(!pusher::Endpoint::parse("ws://").has_value());
+
+  pusher::Options options;
+  options.set_endpoint(pusher::Endpoint::parse("ws://127.0.0.1").value_or(pusher::Endpoint{}));
+  CHECK(options.host == "127.0.0.1" && options.port == 0 && !options.tls && options.path.empty());
 }
 
 void misuse_throws_a_catchable_std_exception() {
@@ -129,6 +144,7 @@ void manager_channel_binding_without_a_server() {
 int main() {
   version_matches_header();
   free_functions_are_exported();
+  endpoint_parse_is_exported();
   misuse_throws_a_catchable_std_exception();
   manager_channel_binding_without_a_server();
   if (failures == 0) std::printf("public API OK (pusher %s)\n", pusher::version());
