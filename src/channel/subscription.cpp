@@ -415,16 +415,18 @@ void Subscription::queue_client_event(SubscriptionHost& host, QueuedClientEvent 
 bool Subscription::flush_client_events(SubscriptionHost& host, ClientEventLimiter& limiter,
                                        net::Scheduler::Clock::time_point now) {
   if (client_events_.empty() || state_ != State::subscribed) return false;  // sent once subscribed
-  while (!client_events_.empty() && limiter.admit(now)) {
-    QueuedClientEvent q = std::move(client_events_.front());
-    client_events_.pop_front();
+  std::size_t sent = 0;
+  while (sent < client_events_.size() && limiter.admit(now)) {
+    QueuedClientEvent& q = client_events_[sent++];
     host.send(std::move(q.message), "client event " + q.event + " on " + name_);
   }
+  client_events_.erase(client_events_.begin(),
+                       client_events_.begin() + static_cast<std::ptrdiff_t>(sent));
   return !client_events_.empty();
 }
 
 void Subscription::reject_client_events(SubscriptionHost& host, const std::string& why) {
-  std::deque<QueuedClientEvent> rejected;
+  std::vector<QueuedClientEvent> rejected;
   rejected.swap(client_events_);
   for (const auto& q : rejected) {
     host.report(Error{ErrorCode::client_event_rejected,
@@ -471,7 +473,7 @@ void Subscription::on_fresh_key(SubscriptionHost& host, const AuthResult& result
   refreshing_key_ = false;
   key_refreshed_ = true;  // one refresh per failure: a key that still fails is final
   if (!result.error && !result.shared_secret.empty()) shared_secret_ = result.shared_secret;
-  std::deque<Event> held;
+  std::vector<Event> held;
   held.swap(awaiting_key_);
   auto self = shared_from_this();
   for (Event& e : held) {

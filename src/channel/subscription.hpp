@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -195,12 +194,12 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   std::uint64_t auth_generation_ = 0;  // a late answer for an older attempt is dropped
   unsigned auth_attempts_ = 0;         // transient auth failures in a row (their back-off)
   std::uint64_t sent_seq_ = 0;         // order of the subscribe frame sent; 0: none went out
-  std::deque<QueuedClientEvent> client_events_;
+  std::vector<QueuedClientEvent> client_events_;  // vectors: nothing allocated while empty
   // private-encrypted-
   std::string shared_secret_;    // base64 of the channel key
   bool refreshing_key_ = false;  // a fresh key is being fetched; events wait for it
   bool key_refreshed_ = false;   // the last refresh brought a key that did not open either
-  std::deque<Event> awaiting_key_;  // events held while a fresh key is fetched
+  std::vector<Event> awaiting_key_;  // events held while a fresh key is fetched
 };
 
 }  // namespace pusher::detail
