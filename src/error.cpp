@@ -27,4 +27,15 @@ const char* to_string(ErrorCode code) noexcept {
   return "unknown";
 }
 
+const char* to_string(CodeKind kind) noexcept {
+  switch (kind) {
+    case CodeKind::none: return "none";
+    case CodeKind::pusher: return "pusher";
+    case CodeKind::close: return "close";
+    case CodeKind::http: return "http";
+    case CodeKind::transport: return "transport";
+  }
+  return "unknown";
+}
+
 }  // namespace pusher

@@ -63,6 +63,30 @@ enum class ErrorCode : int {
 /// Thread safety: a pure function, safe from any thread.
 PUSHER_API const char* to_string(ErrorCode code) noexcept;
 
+/// What the number in Error::server_code is. Append-only, like ErrorCode.
+///
+/// Thread safety: a plain value.
+enum class CodeKind : int {
+  /// No number explains the error; server_code is 0.
+  none = 0,
+  /// A Pusher error code, 4000-4399 (Pusher's protocol reference, "Error codes"): from a
+  /// `pusher:error`, a close frame, or Reverb's channel-less 4009.
+  pusher = 1,
+  /// A WebSocket close code outside the Pusher range (RFC 6455 §7.4.1), e.g. 1006 when the
+  /// connection ended without a close frame, or 1009 for a message too large.
+  close = 2,
+  /// An HTTP status: of the auth endpoint, of a refused WebSocket upgrade, or the `status` of
+  /// a `pusher:subscription_error`.
+  http = 3,
+  /// A libcurl error code (CURLcode, e.g. 6: the host name did not resolve, 7: the connection
+  /// was refused) of a connect or an auth request that failed below HTTP.
+  transport = 4,
+};
+
+/// A short stable name for the kind, such as "http" (a static string).
+/// Thread safety: a pure function, safe from any thread.
+PUSHER_API const char* to_string(CodeKind kind) noexcept;
+
 /// An asynchronous failure, delivered by value to error callbacks. Never thrown.
 ///
 /// Thread safety: a plain value; share it between threads as you would a std::string.
@@ -71,8 +95,9 @@ struct Error {
   ErrorCode code = ErrorCode::ok;
   /// Human-readable detail; never contains tokens, signatures or secrets.
   std::string message;
-  /// The Pusher error code (4000-4399), the WebSocket close code, or an HTTP status; 0 if none.
-  /// (A close 1009 from the server arrives as message_too_large with server_code 1009.)
+  /// The number that explains the error, 0 if none; `code_kind` says which kind it is: a
+  /// Pusher error code, a WebSocket close code, an HTTP status or a libcurl error code. (A
+  /// close 1009 from the server arrives as message_too_large with server_code 1009.)
   int server_code = 0;
   /// The channel concerned, if any.
   std::string channel;
@@ -81,6 +106,8 @@ struct Error {
   /// person (a refused connection, a final auth failure, a dropped message, a callback that
   /// threw...). One drop of the connection gives one error.
   bool transient = false;
+  /// What kind of number server_code is; CodeKind::none when it is 0.
+  CodeKind code_kind = CodeKind::none;
 
   /// True when this holds an error.
   explicit operator bool() const noexcept { return code != ErrorCode::ok; }

@@ -15,6 +15,7 @@ AuthResult failure(int http_status, std::string message) {
   result.error.code = ErrorCode::auth_failed;
   result.error.message = std::move(message);
   result.error.server_code = http_status;
+  result.error.code_kind = http_status == 0 ? CodeKind::none : CodeKind::http;
   return result;
 }
 

@@ -9,16 +9,16 @@
 
 #include "auth/auth_response.hpp"
 #include "auth/http_client.hpp"
+#include "error_codes.hpp"
 #include "protocol/channel.hpp"
 
 namespace pusher::detail::auth {
 namespace {
 
-AuthResult failure(ErrorCode code, std::string message, int server_code = 0) {
+AuthResult failure(ErrorCode code, std::string message, int number = 0,
+                   CodeKind kind = CodeKind::http) {
   AuthResult result;
-  result.error.code = code;
-  result.error.message = std::move(message);
-  result.error.server_code = server_code;
+  result.error = make_error(code, std::move(message), number, kind);
   return result;
 }
 
@@ -70,9 +70,15 @@ AuthResult to_result(const HttpResponse& response, const AuthRequest& request,
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
-      return failure(ErrorCode::auth_failed, "auth endpoint unreachable: " + response.error);
+      return failure(ErrorCode::auth_failed, "auth endpoint unreachable: " + response.error,
+                     response.curl_code, CodeKind::transport);
     default:
-      return failure(ErrorCode::auth_failed, "auth request failed: " + response.error, status);
+      // Failed below HTTP: the status when one arrived, else libcurl's code.
+      if (status != 0) {
+        return failure(ErrorCode::auth_failed, "auth request failed: " + response.error, status);
+      }
+      return failure(ErrorCode::auth_failed, "auth request failed: " + response.error,
+                     response.curl_code, CodeKind::transport);
   }
   const bool signin = request.channel_name.empty();
   AuthResult result = parse_auth_response(status, response.body, signin);

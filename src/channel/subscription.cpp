@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include "channel/encryption.hpp"
+#include "error_codes.hpp"
 #include "protocol/encode.hpp"
 #include "service/close_action.hpp"
 #include "ws/utf8.hpp"
@@ -184,7 +185,7 @@ bool Subscription::on_refused(SubscriptionHost& host, const protocol::Subscripti
     return true;
   }
   if (state_ != State::pending) return false;
-  fail(host, m.type, m.error, m.status, ErrorCode::subscription_failed);
+  fail(host, m.type, m.error, m.status, ErrorCode::subscription_failed, CodeKind::http);
   return true;
 }
 
@@ -198,17 +199,17 @@ void Subscription::on_unauthorized(SubscriptionHost& host, const std::string& me
     return;
   }
   fail(host, "AuthError", message.empty() ? "unauthorized" : message, 4009,
-       ErrorCode::subscription_failed);
+       ErrorCode::subscription_failed, CodeKind::pusher);
 }
 
 void Subscription::fail(SubscriptionHost& host, const std::string& type, const std::string& error,
-                        int status, ErrorCode code) {
+                        int status, ErrorCode code, CodeKind kind) {
   state_ = State::failed;
   subscribed_ = false;
   sent_seq_ = 0;
   host.notify(*this, "pusher:subscription_error",
               protocol::notice_subscription_error(type, error, status));
-  host.report(Error{code, "subscription to " + name_ + " failed: " + error, status, name_});
+  host.report(make_error(code, "subscription to " + name_ + " failed: " + error, status, kind, name_));
   reject_client_events(host, "the subscription to its channel failed");
 }
 
@@ -255,14 +256,15 @@ void Subscription::on_authorised(SubscriptionHost& host, std::uint64_t generatio
     // No answer, a timeout, a server error or "too many requests" may pass: retried with a
     // back-off. 401, 403 and 419 (Laravel's expired CSRF token) and other answers are final
     // until the next reconnect or subscribe().
-    const int status = result.error.server_code;
+    const int status = result.error.code_kind == CodeKind::http ? result.error.server_code : 0;
     if (result.error.code == ErrorCode::timeout || status == 0 || status == 429 ||
         (status >= 500 && status <= 599)) {
       retry_authorisation(host, result.error);
       return;
     }
     fail(host, "AuthError", result.error.message, status,
-         result.error.code == ErrorCode::timeout ? ErrorCode::timeout : ErrorCode::auth_failed);
+         result.error.code == ErrorCode::timeout ? ErrorCode::timeout : ErrorCode::auth_failed,
+         CodeKind::http);
     return;
   }
   auth_attempts_ = 0;
@@ -276,10 +278,11 @@ void Subscription::retry_authorisation(SubscriptionHost& host, const Error& fail
   auto delay = service::backoff_delay(service::CloseAction::backoff, auth_attempts_++,
                                       config_->auth_retry_initial, config_->auth_retry_max,
                                       host.random_unit());
-  Error error{failure.code == ErrorCode::timeout ? ErrorCode::timeout : ErrorCode::auth_failed,
-              "subscription to " + name_ + ": authorisation failed (" + failure.message +
-                  "); retrying in " + std::to_string(delay.count()) + " ms",
-              failure.server_code, name_};
+  Error error = make_error(
+      failure.code == ErrorCode::timeout ? ErrorCode::timeout : ErrorCode::auth_failed,
+      "subscription to " + name_ + ": authorisation failed (" + failure.message + "); retrying in " +
+          std::to_string(delay.count()) + " ms",
+      failure.server_code, failure.code_kind, name_);
   error.transient = true;
   host.report(error);
   std::uint64_t generation = auth_generation_;

@@ -165,7 +165,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   void retry_authorisation(SubscriptionHost& host, const Error& failure);
   void send_authorised_subscribe(SubscriptionHost& host, const AuthResult& result);
   void fail(SubscriptionHost& host, const std::string& type, const std::string& error,
-            int status, ErrorCode code);
+            int status, ErrorCode code, CodeKind kind = CodeKind::none);
   void forget(SubscriptionHost& host);
   void reject_client_events(SubscriptionHost& host, const std::string& why);
   void queue_client_event(SubscriptionHost& host, QueuedClientEvent queued);

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "error_codes.hpp"
 #include "protocol/encode.hpp"
 
 namespace pusher::detail {
@@ -61,10 +62,10 @@ void ManagerCore::on_message(protocol::Inbound& message) {
   } else if (auto* failed = std::get_if<protocol::SubscriptionError>(&message)) {
     auto channel = live(failed->channel);
     if (!channel || !channel->on_refused(*this, *failed)) {
-      report(Error{ErrorCode::subscription_failed,
-                   "subscription to " + failed->channel + " refused: " + failed->type + " " +
-                       failed->error,
-                   failed->status, failed->channel});
+      report(make_error(ErrorCode::subscription_failed,
+                        "subscription to " + failed->channel + " refused: " + failed->type + " " +
+                            failed->error,
+                        failed->status, CodeKind::http, failed->channel));
     }
   } else if (auto* error = std::get_if<protocol::ServerError>(&message)) {
     on_server_error(*error);
@@ -102,7 +103,8 @@ void ManagerCore::on_server_error(const protocol::ServerError& m) {
       return;
     }
   }
-  Error error{ErrorCode::server_error, "server error: " + m.message, m.code, m.channel};
+  Error error = make_error(ErrorCode::server_error, "server error: " + m.message, m.code,
+                           CodeKind::pusher, m.channel);
   // 4100-4299 announce a close after which the SDK reconnects (Pusher protocol reference).
   error.transient = m.code >= 4100 && m.code <= 4299;
   report(error);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <future>
+#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -255,8 +256,12 @@ void ManagerCore::send(std::string frame, const std::string& what) {
 
 bool ManagerCore::authorize(const AuthRequest& request, std::function<void(AuthResult)> done) {
   if (!authorizer_) return false;
-  // The answer may come on any thread, or inside this call: always continue on the loop.
+  // The answer may come on any thread, or inside this call: always continue on the loop. A
+  // custom authorizer may give a number without its kind: that is an HTTP status.
   authorizer_->authorize(request, [loop = loop_ref_, done = std::move(done)](AuthResult r) {
+    if (r.error.server_code != 0 && r.error.code_kind == CodeKind::none) {
+      r.error.code_kind = CodeKind::http;
+    }
     loop->post([done, r = std::move(r)]() mutable { done(std::move(r)); });
   });
   return true;

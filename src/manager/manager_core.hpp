@@ -2,24 +2,21 @@
 
 #include <pusher/manager.hpp>
 
-#include <atomic>
-#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "channel/subscription.hpp"
-#include "log.hpp"
 #include "common/guarded_scheduler.hpp"
 #include "common/handlers.hpp"
-#include "events/history.hpp"
 #include "common/loop_ref.hpp"
+#include "events/history.hpp"
+#include "log.hpp"
 #include "net/event_loop.hpp"
 #include "options_check.hpp"
 #include "protocol/message.hpp"

@@ -2,6 +2,7 @@
 // server then sends to this user on the `#server-to-user-<id>` channel.
 #include <rapidjson/document.h>
 
+#include "error_codes.hpp"
 #include "manager/manager_core.hpp"
 #include "protocol/encode.hpp"
 #include "ws/utf8.hpp"
@@ -18,36 +19,30 @@ void ManagerCore::signin() {
 }
 
 void ManagerCore::send_signin() {
-  if (!authorizer_) {
-    report(Error{ErrorCode::auth_failed, "sign-in needs an authorizer: set Options::auth or Options::authorizer", 0, {}});
-    return;
-  }
   std::uint64_t generation = ++signin_generation_;
   std::string socket_id = service_->socket_id();
-  auto loop = loop_ref_;
-  std::weak_ptr<ManagerCore> weak_self = weak_from_this();
-  auto done = [loop, weak_self, generation, socket_id](AuthResult r) {
-    loop->post([=, r = std::move(r)] {
-      auto core = weak_self.lock();
-      if (!core || generation != core->signin_generation_ ||
-          socket_id != core->service_->socket_id()) {
-        return;  // an answer for an older connection
-      }
-      if (r.error) {
-        core->report(Error{ErrorCode::auth_failed, "sign-in failed: " + r.error.message,
-                           r.error.server_code, {}});
-        return;
-      }
-      std::string frame = protocol::encode_signin(r.auth, r.user_data);
-      if (!ws::valid_utf8(frame)) {
-        core->report(Error{ErrorCode::auth_failed, "sign-in failed: the answer is not valid UTF-8", 0, {}});
-        return;
-      }
-      if (core->service_->send_now(frame)) core->signin_in_flight_ = true;
-    });
+  auto done = [weak_self = weak_from_this(), generation, socket_id](AuthResult r) {
+    auto core = weak_self.lock();
+    if (!core || generation != core->signin_generation_ ||
+        socket_id != core->service_->socket_id()) {
+      return;  // an answer for an older connection
+    }
+    if (r.error) {
+      core->report(make_error(ErrorCode::auth_failed, "sign-in failed: " + r.error.message,
+                              r.error.server_code, r.error.code_kind));
+      return;
+    }
+    std::string frame = protocol::encode_signin(r.auth, r.user_data);
+    if (!ws::valid_utf8(frame)) {
+      core->report(Error{ErrorCode::auth_failed, "sign-in failed: the answer is not valid UTF-8", 0, {}});
+      return;
+    }
+    if (core->service_->send_now(frame)) core->signin_in_flight_ = true;
   };
   try {
-    authorizer_->authorize(AuthRequest{socket_id, {}}, done);
+    if (!authorize(AuthRequest{socket_id, {}}, std::move(done))) {
+      report(Error{ErrorCode::auth_failed, "sign-in needs an authorizer: set Options::auth or Options::authorizer", 0, {}});
+    }
   } catch (const std::exception& e) {
     report(Error{ErrorCode::auth_failed, std::string("the authorizer threw: ") + e.what(), 0, {}});
   }

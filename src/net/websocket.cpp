@@ -9,6 +9,7 @@
 #include <system_error>
 #include <utility>
 
+#include "error_codes.hpp"
 #include "net/url.hpp"
 
 namespace pusher::detail::net {
@@ -24,14 +25,6 @@ constexpr std::size_t kMaxPongBacklog = 64 * 1024;
 CURLcode on_tls_setup(CURL*, void*, void* plain) {
   *static_cast<bool*>(plain) = false;
   return CURLE_OK;
-}
-
-Error make_error(ErrorCode code, std::string message, int server_code = 0) {
-  Error e;
-  e.code = code;
-  e.message = std::move(message);
-  e.server_code = server_code;
-  return e;
 }
 
 }  // namespace
@@ -125,10 +118,9 @@ void WebSocket::on_connected(int curl_code) {
       fail(0, make_error(ErrorCode::timeout, "connect timed out: " + detail));
       return;
     }
-    // server_code is for what a server said (close codes, Pusher codes): libcurl's own code
-    // goes into the message.
     fail(0, make_error(ErrorCode::connect_failed,
-                       "connect failed: " + detail + " (libcurl error " + std::to_string(curl_code) + ")"));
+                       "connect failed: " + detail + " (libcurl error " + std::to_string(curl_code) + ")",
+                       curl_code, CodeKind::transport));
     return;
   }
   curl_socket_t fd = CURL_SOCKET_BAD;
@@ -298,7 +290,7 @@ void WebSocket::read_available() {
       } else {
         fail(0, make_error(ErrorCode::connection_closed,
                            "the server closed the TCP connection without a close frame",
-                           ws::close_code::abnormal));
+                           ws::close_code::abnormal, CodeKind::close));
       }
       return;
     }
@@ -316,7 +308,7 @@ void WebSocket::consume(std::string_view bytes) {
   if (!decoder_->feed(bytes, *this)) {
     const ws::DecodeError& e = decoder_->error();
     if (state_ == State::open || state_ == State::closing) {
-      fail(e.close_code, make_error(e.code, e.message, e.close_code));
+      fail(e.close_code, make_error(e.code, e.message, e.close_code, close_code_kind(e.close_code)));
     }
   }
 }
@@ -327,7 +319,7 @@ void WebSocket::consume_handshake(std::string_view bytes) {
   if (r.status == ws::HandshakeResponse::Status::incomplete) return;
   if (r.status == ws::HandshakeResponse::Status::rejected) {
     fail(0, make_error(ErrorCode::handshake_failed, "WebSocket upgrade refused: " + r.error,
-                       r.http_status));
+                       r.http_status, CodeKind::http));
     return;
   }
   std::string rest = handshake_->response.substr(r.consumed);
@@ -375,7 +367,7 @@ void WebSocket::on_close(std::uint16_t code, std::string_view reason) {
     Error e = make_error(ErrorCode::connection_closed,
                          "the server closed the connection (" + std::to_string(code) +
                              (reason.empty() ? "" : ": " + std::string(reason)) + ")",
-                         code);
+                         code, close_code_kind(code));
     close_.error = std::move(e);
   }
   close_.clean = true;

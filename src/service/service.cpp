@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "error_codes.hpp"
 #include "protocol/encode.hpp"
 
 namespace pusher::detail::service {
@@ -318,8 +319,9 @@ void Service::on_server_error(const protocol::ServerError& error, protocol::Inbo
     // 4009 as messages and leaves the socket open (Pusher protocol reference, "Error codes").
     // Reported once, through on_close, as the reason the attempt ended.
     if (transport_active_) {
-      transport_->abort(Error{ErrorCode::server_error,
-                              "the server refused the handshake: " + error.message, error.code, {}});
+      transport_->abort(make_error(ErrorCode::server_error,
+                                   "the server refused the handshake: " + error.message,
+                                   error.code, CodeKind::pusher));
     }
     return;
   }
@@ -378,6 +380,7 @@ Error Service::close_error(const net::CloseEvent& event) const {
                   "the server closed with 1009: a message we sent was over its size limit "
                   "(Reverb's is 10,000 bytes; see Options::max_client_event_size)",
                   kCloseTooBig, {}};
+    error.code_kind = CodeKind::close;
   }
   return error;
 }
@@ -394,7 +397,7 @@ void Service::after_drop(int code, Ending ending, Error error, bool explained,
     report(ErrorCode::connection_refused,
            "the server refused the connection (" + std::to_string(code) + ")" +
                (server_message.empty() ? "" : ": " + server_message) + "; not reconnecting",
-           code);
+           code, close_code_kind(code));
     return;
   }
   if (action == CloseAction::tls_only) force_tls_ = true;
@@ -537,9 +540,9 @@ void Service::flush_queue() {
   }
 }
 
-void Service::report(ErrorCode code, std::string message, int server_code) {
+void Service::report(ErrorCode code, std::string message, int server_code, CodeKind kind) {
   log_.warn(std::string(to_string(code)) + ": " + message);
-  listener_.on_error(Error{code, std::move(message), server_code, {}});
+  listener_.on_error(make_error(code, std::move(message), server_code, kind));
 }
 
 ServiceStats Service::stats() const {

@@ -109,7 +109,8 @@ class Service final : private net::WebSocketListener {
   void on_pong_timeout();
   void flush_queue();
   void fail_write_backlog();
-  void report(ErrorCode code, std::string message, int server_code = 0);
+  void report(ErrorCode code, std::string message, int server_code = 0,
+              CodeKind kind = CodeKind::none);
   void cancel(net::Scheduler::TimerId& timer) noexcept;
   net::WebSocketOptions transport_options(std::size_t endpoint) const;
 

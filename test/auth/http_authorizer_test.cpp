@@ -49,6 +49,7 @@ void check_failed(const AuthResult& r, int status, const std::string& channel,
                   const std::string& words) {
   CHECK(r.error.code == ErrorCode::auth_failed);
   CHECK(r.error.server_code == status);
+  CHECK(r.error.code_kind == (status == 0 ? pusher::CodeKind::none : pusher::CodeKind::http));
   CHECK(r.error.channel == channel);
   CHECK(r.error.message.find(words) != std::string::npos);
   CHECK(r.auth.empty());
@@ -189,7 +190,8 @@ TEST_SUITE("integration") {
     AuthResult r = authorize_on(thread.loop(), *authorizer, {"1.2", "private-a"}, 5s);
     CHECK(r.error.code == ErrorCode::auth_failed);
     CHECK(r.error.message.find("unreachable") != std::string::npos);
-    CHECK(r.error.server_code == 0);
+    CHECK(r.error.server_code == 7);  // CURLE_COULDNT_CONNECT: not an HTTP status
+    CHECK(r.error.code_kind == pusher::CodeKind::transport);
     run_on(thread.loop(), [&] { authorizer.reset(); });
   }
 

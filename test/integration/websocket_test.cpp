@@ -156,6 +156,10 @@ TEST_CASE("a connect that met no WebSocket server is unreachable; an answered on
     client.connect(options_for("ws://127.0.0.1:" + std::to_string(pusher::test::free_port()) + "/"));
     REQUIRE(client.wait_closed());
     CHECK(client.close_event().unreachable);
+    // libcurl's CURLE_COULDNT_CONNECT, marked as a transport code.
+    CHECK(client.close_event().error.code == ErrorCode::connect_failed);
+    CHECK(client.close_event().error.server_code == 7);
+    CHECK(client.close_event().error.code_kind == pusher::CodeKind::transport);
   }
   SUBCASE("accepted, then closed before the upgrade was answered") {
     OneShotServer server("");
@@ -172,6 +176,7 @@ TEST_CASE("a connect that met no WebSocket server is unreachable; an answered on
     REQUIRE(client.wait_closed());
     CHECK(client.close_event().error.code == ErrorCode::handshake_failed);
     CHECK(client.close_event().error.server_code == 503);
+    CHECK(client.close_event().error.code_kind == pusher::CodeKind::http);
     CHECK_FALSE(client.close_event().unreachable);
   }
   SUBCASE("an open connection the server closed") {
@@ -232,6 +237,7 @@ TEST_CASE("a server-initiated close is answered with the same code") {
   CHECK(closed.clean);
   CHECK(closed.error.code == ErrorCode::connection_closed);
   CHECK(closed.error.server_code == 4001);
+  CHECK(closed.error.code_kind == pusher::CodeKind::pusher);
 }
 
 TEST_CASE("a server ping is answered with a pong carrying its payload") {

@@ -438,6 +438,7 @@ TEST_CASE("soketi's subscription_error becomes a channel event and an error") {
   REQUIRE_FALSE(h.errors.empty());
   CHECK(h.errors.back().code == ErrorCode::subscription_failed);
   CHECK(h.errors.back().server_code == 401);
+  CHECK(h.errors.back().code_kind == pusher::CodeKind::http);
   CHECK(h.errors.back().channel == "private-x");
   CHECK_FALSE(channel->subscribed());
 }

@@ -166,23 +166,36 @@ TEST_CASE("transient auth failures are retried with a doubling back-off, final o
   auto s = f.make("private-room");
   s->start(*f.host, nullptr);
   AuthResult busy;
-  busy.error = Error{ErrorCode::auth_failed, "503", 503, {}};
+  busy.error = Error{ErrorCode::auth_failed, "503", 503, {}, false, CodeKind::http};
   f.host->auth_requests[0].second(busy);
   REQUIRE(f.host->errors.size() == 1);
   CHECK(f.host->errors[0].transient);
+  CHECK(f.host->errors[0].code_kind == CodeKind::http);
   CHECK(f.host->auth_requests.size() == 1);
   f.host->clock.advance(499ms);  // the first back-off: random 0.5 of 1000 ms
   CHECK(f.host->auth_requests.size() == 1);
   f.host->clock.advance(1ms);
   REQUIRE(f.host->auth_requests.size() == 2);
+  // Unreachable (libcurl's 7, CURLE_COULDNT_CONNECT) is no HTTP status: retried, after 1 s.
+  AuthResult unreachable;
+  unreachable.error = Error{ErrorCode::auth_failed, "refused", 7, {}, false, CodeKind::transport};
+  f.host->auth_requests[1].second(unreachable);
+  CHECK(f.host->errors.back().transient);
+  CHECK(f.host->errors.back().server_code == 7);
+  CHECK(f.host->errors.back().code_kind == CodeKind::transport);
+  f.host->clock.advance(999ms);
+  CHECK(f.host->auth_requests.size() == 2);
+  f.host->clock.advance(1ms);
+  REQUIRE(f.host->auth_requests.size() == 3);
   AuthResult refused;
-  refused.error = Error{ErrorCode::auth_failed, "403", 403, {}};
-  f.host->auth_requests[1].second(refused);
+  refused.error = Error{ErrorCode::auth_failed, "403", 403, {}, false, CodeKind::http};
+  f.host->auth_requests[2].second(refused);
   CHECK(s->state() == State::failed);
   CHECK_FALSE(f.host->errors.back().transient);
+  CHECK(f.host->errors.back().code_kind == CodeKind::http);
   CHECK(f.host->notices.back() == R"(pusher:subscription_error {"type":"AuthError","error":"403","status":403})");
   f.host->clock.advance(60s);
-  CHECK(f.host->auth_requests.size() == 2);  // no retry after a final answer
+  CHECK(f.host->auth_requests.size() == 3);  // no retry after a final answer
 }
 
 TEST_CASE("no authorizer fails a private subscription with a clear error") {

@@ -56,6 +56,9 @@ void version_matches_header() {
 void free_functions_are_exported() {
   CHECK(std::strcmp(pusher::to_string(pusher::ErrorCode::protocol_error), "protocol_error") == 0);
   CHECK(std::strcmp(pusher::to_string(pusher::ConnectionState::connected), "connected") == 0);
+  CHECK(std::strcmp(pusher::to_string(pusher::CodeKind::http), "http") == 0);
+  CHECK(std::strcmp(pusher::to_string(pusher::CodeKind::transport), "transport") == 0);
+  CHECK(pusher::Error{}.code_kind == pusher::CodeKind::none);
   CHECK(std::strcmp(pusher::to_string(pusher::LogLevel::warn), "warn") == 0);
   CHECK(pusher::format_event_name("MessageSent", "App.Events") == "App\\Events\\MessageSent");
 

@@ -269,6 +269,8 @@ TEST_CASE("a code-less close right after a pusher:error uses the error's code (R
     f.server.drop(1006);
     CHECK(f.service->state() == ConnectionState::disconnected);
     CHECK(f.recorder.has_error(ErrorCode::connection_refused));
+    CHECK(f.recorder.errors.back().server_code == 4001);
+    CHECK(f.recorder.errors.back().code_kind == pusher::CodeKind::pusher);
   }
   SUBCASE("4201 then TCP drop: reconnect at once") {
     Fixture f;
@@ -702,6 +704,7 @@ TEST_CASE("regression: a close 1009 from the server is message_too_large, and re
   REQUIRE_FALSE(f.recorder.errors.empty());
   CHECK(f.recorder.errors.back().code == ErrorCode::message_too_large);
   CHECK(f.recorder.errors.back().server_code == 1009);
+  CHECK(f.recorder.errors.back().code_kind == pusher::CodeKind::close);
   CHECK(f.service->state() == ConnectionState::connecting);
 }
 
