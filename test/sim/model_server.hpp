@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "net/scheduler.hpp"
-#include "net/websocket.hpp"
+#include "net/transport.hpp"
 
 namespace pusher::sim {
 
