@@ -250,7 +250,7 @@ void Service::on_text(std::string_view message) {
     if (!pings_in_flight_.empty()) {
       stats_.last_ping_rtt = std::chrono::duration_cast<std::chrono::microseconds>(
           scheduler_.now() - pings_in_flight_.front());
-      pings_in_flight_.pop_front();
+      pings_in_flight_.erase(pings_in_flight_.begin());
     }
   } else if (auto* error = std::get_if<protocol::ServerError>(&inbound)) {
     on_server_error(*error, inbound);
@@ -475,7 +475,7 @@ void Service::on_activity_timeout() {
   }
   send_now(protocol::encode_ping());
   // A slow link can have several pings in flight; a server that drops pongs must not grow it.
-  if (pings_in_flight_.size() >= kMaxPingsInFlight) pings_in_flight_.pop_front();
+  if (pings_in_flight_.size() >= kMaxPingsInFlight) pings_in_flight_.erase(pings_in_flight_.begin());
   pings_in_flight_.push_back(scheduler_.now());
   pong_timer_ = scheduler_.add_timer(config_.pong_timeout, [this] {
     pong_timer_ = 0;
@@ -534,10 +534,12 @@ void Service::fail_write_backlog() {
 }
 
 void Service::flush_queue() {
-  while (!queue_.empty() && handshake_done_) {
-    if (!send_now(queue_.front())) return;
-    queue_.pop_front();
+  std::size_t sent = 0;
+  while (sent < queue_.size() && handshake_done_) {
+    if (!send_now(queue_[sent])) break;
+    ++sent;
   }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(sent, queue_.size())));
 }
 
 void Service::report(ErrorCode code, std::string message, int server_code, CodeKind kind) {
