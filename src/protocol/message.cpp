@@ -1,7 +1,13 @@
 #include "protocol/message.hpp"
 
+#include <cstdint>
 #include <string>
 #include <utility>
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define PUSHER_DECODE_SSE2 1
+#endif
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
@@ -155,20 +161,28 @@ class EnvelopeReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, En
   const char* failure_ = nullptr;
 };
 
-/// Per-thread mutable copy of the input for insitu parsing.
+/// Per-thread buffer: the fast path's output for short members, the RapidJSON path's mutable
+/// copy of the input for insitu parsing.
 class Scratch {
  public:
-  explicit Scratch(std::string_view text) : buffer_(storage()) {
-    buffer_.assign(text.data(), text.size());
-  }
+  Scratch() : buffer_(storage()) {}
   ~Scratch() {
     if (buffer_.capacity() > kKeptScratchBytes) std::string().swap(buffer_);
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
 
-  /// NUL-terminated, writable.
-  char* data() { return buffer_.data(); }
+  /// At least `size` writable bytes (contents unspecified).
+  char* room(std::size_t size) {
+    // Grown to its capacity, so that a later call does not zero the same bytes again.
+    if (buffer_.size() < size) buffer_.resize(size < buffer_.capacity() ? buffer_.capacity() : size);
+    return buffer_.data();
+  }
+  /// A copy of `text`: NUL-terminated, writable.
+  char* copy(std::string_view text) {
+    buffer_.assign(text.data(), text.size());
+    return buffer_.data();
+  }
 
  private:
   static std::string& storage() {
@@ -177,6 +191,239 @@ class Scratch {
   }
   std::string& buffer_;
 };
+
+// ---------------------------------------------------------------------------------------
+// Fast path for the common message: a JSON object whose members are all strings, with keys
+// that need no unescaping (every channel event soketi, Reverb and Pusher relay with a string
+// `data`). It reads the text once, unescaping each string straight into its output string:
+// no scratch copy, no views to copy out. It accepts only what the RapidJSON path accepts and
+// gives the same result; anything else (another value type, an escaped key, a lone surrogate,
+// any error) returns false and the RapidJSON path below decides, error messages included.
+
+/// Bytes that end a run of plain string text: quote, backslash and the control characters
+/// RFC 8259 forbids unescaped (RapidJSON refuses them too).
+inline bool special(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c == '"' || c == '\\' || c < 0x20;
+}
+
+/// The first special byte in [p, end), or end.
+inline const char* find_special(const char* p, const char* end) {
+#ifdef PUSHER_DECODE_SSE2
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i last_control = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // min(v, 0x1F) == v exactly for the bytes 0x00-0x1F (unsigned).
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v));
+    const int mask = _mm_movemask_epi8(hits);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p != end && !special(*p)) ++p;
+  return p;
+}
+
+/// The character a two-byte escape stands for (RapidJSON's table), or 0 when not one.
+inline char simple_escape(char e) {
+  switch (e) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
+  }
+}
+
+/// The value of four hex digits at `p` (the caller checked they are there), or -1.
+inline long hex4(const char* p) {
+  long value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const char c = p[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return -1;
+    }
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/// Writes `cp` as UTF-8 at `w`, as RapidJSON's UTF8::Encode does; returns the end.
+inline char* put_utf8(char* w, unsigned long cp) {
+  if (cp <= 0x7F) {
+    *w++ = static_cast<char>(cp);
+  } else if (cp <= 0x7FF) {
+    *w++ = static_cast<char>(0xC0 | (cp >> 6));
+    *w++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp <= 0xFFFF) {
+    *w++ = static_cast<char>(0xE0 | (cp >> 12));
+    *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *w++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *w++ = static_cast<char>(0xF0 | (cp >> 18));
+    *w++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *w++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return w;
+}
+
+/// Room unescape() needs at its output for input [p, end): unescaping never lengthens (an
+/// escape of 2, 6 or 12 bytes gives 1, at most 3, or 4), plus one 16-byte store past the end.
+inline std::size_t unescape_room(const char* p, const char* end) {
+  return static_cast<std::size_t>(end - p) + 16;
+}
+
+/// Unescapes the rest of a JSON string whose opening quote is just before `p` into `out`,
+/// which has unescape_room(p, end) bytes. Returns the position after the closing quote and
+/// moves `out` past the last byte written, or returns nullptr for anything left to the
+/// RapidJSON path: no closing quote, a control character, an invalid escape, a lone surrogate.
+const char* unescape(const char* p, const char* end, char*& out) {
+  char* w = out;  // a local: stores through char* could otherwise alias `out`
+  for (;;) {
+    // Copy up to the next quote, backslash or control character.
+    bool found = false;
+#ifdef PUSHER_DECODE_SSE2
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i last_control = _mm_set1_epi8(0x1F);
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);  // all 16, the excess is overwritten
+      const __m128i hits =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                       _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v));
+      const int mask = _mm_movemask_epi8(hits);
+      if (mask != 0) {
+        const int n = __builtin_ctz(static_cast<unsigned>(mask));
+        p += n;
+        w += n;
+        found = true;
+        break;
+      }
+      p += 16;
+      w += 16;
+    }
+#endif
+    if (!found) {
+      while (p != end && !special(*p)) *w++ = *p++;
+      if (p == end) return nullptr;
+    }
+    if (*p == '"') {
+      out = w;
+      return p + 1;
+    }
+    if (*p != '\\' || end - p < 2) return nullptr;
+    if (p[1] == '"' || p[1] == '\\') {  // the usual ones, in JSON inside a JSON string
+      *w++ = p[1];
+      p += 2;
+      continue;
+    }
+    if (const char plain = simple_escape(p[1]); plain != 0) {
+      *w++ = plain;
+      p += 2;
+      continue;
+    }
+    if (p[1] != 'u' || end - p < 6) return nullptr;
+    long cp = hex4(p + 2);
+    p += 6;
+    if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return nullptr;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      // A high surrogate must be followed by an escaped low one.
+      if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return nullptr;
+      const long low = hex4(p + 2);
+      if (low < 0xDC00 || low > 0xDFFF) return nullptr;
+      cp = (((cp - 0xD800) << 10) | (low - 0xDC00)) + 0x10000;
+      p += 6;
+    }
+    w = put_utf8(w, static_cast<unsigned long>(cp));
+  }
+}
+
+/// JSON whitespace (RapidJSON's SkipWhitespace).
+inline const char* skip_space(const char* p, const char* end) {
+  // Most calls find no whitespace at all: one compare rejects every printable byte.
+  while (p != end && static_cast<unsigned char>(*p) <= ' ' &&
+         (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+    ++p;
+  }
+  return p;
+}
+
+/// Decodes `text` into `out` when it is an object of string members with plain keys, one of
+/// them `event`; false leaves the message to the RapidJSON path (`out` is then garbage).
+/// `scratch` has unescape_room() for all of `text`.
+bool decode_plain(std::string_view text, ChannelEvent& out, char* scratch) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  p = skip_space(p, end);
+  if (p == end || *p != '{') return false;
+  p = skip_space(p + 1, end);
+  bool has_event = false;
+  for (;;) {
+    if (p == end || *p != '"') return false;  // also `{}`: the RapidJSON path reports it
+    const char* const key = ++p;
+    p = find_special(p, end);
+    if (p == end || *p != '"') return false;
+    const Field field = classify({key, static_cast<std::size_t>(p - key)});
+    p = skip_space(p + 1, end);
+    if (p == end || *p != ':') return false;
+    p = skip_space(p + 1, end);
+    if (p == end || *p != '"') return false;
+    ++p;
+    if (field == Field::data) {
+      // Unescaped straight into the result: one allocation, no copy.
+      out.has_data = true;
+      std::string& data = out.data;
+      data.resize(unescape_room(p, end));
+      char* w = data.data();
+      p = unescape(p, end, w);
+      if (p == nullptr) return false;
+      data.resize(static_cast<std::size_t>(w - data.data()));
+    } else {
+      // Short members go through the scratch, to give their strings no more than they need.
+      char* w = scratch;
+      p = unescape(p, end, w);
+      if (p == nullptr) return false;
+      const std::size_t n = static_cast<std::size_t>(w - scratch);
+      switch (field) {
+        case Field::event:
+          out.event.assign(scratch, n);  // a repeated member: the last one counts
+          has_event = true;
+          break;
+        case Field::channel:
+          out.channel.assign(scratch, n);
+          break;
+        case Field::user_id:
+          out.user_id.assign(scratch, n);
+          break;
+        case Field::data:
+        case Field::other:
+          break;
+      }
+    }
+    p = skip_space(p, end);
+    if (p == end) return false;
+    if (*p == '}') return has_event && skip_space(p + 1, end) == end;
+    if (*p != ',') return false;
+    p = skip_space(p + 1, end);
+  }
+}
 
 /// A DecodeFailure result.
 DecodeResult failure(std::string message) {
@@ -194,7 +441,8 @@ std::string describe(const rapidjson::ParseResult& result, const EnvelopeReader&
 
 /// Protocol events are named `pusher:*` or `pusher_internal:*`; all else is a channel event.
 bool is_pusher_event(std::string_view event) {
-  return event.compare(0, 7, "pusher:") == 0 || event.compare(0, 16, "pusher_internal:") == 0;
+  return event.size() >= 7 && event[0] == 'p' &&
+         (event.compare(0, 7, "pusher:") == 0 || event.compare(0, 16, "pusher_internal:") == 0);
 }
 
 /// `data_json` holds the data when it was structured: then it is moved, not copied.
@@ -212,18 +460,17 @@ DecodeResult channel_event(const Envelope& envelope, std::string&& data_json) {
   return Inbound{std::move(out)};
 }
 
-}  // namespace
-
-std::variant<Inbound, DecodeFailure> decode(std::string_view text) {
+/// The RapidJSON path, for every message the fast path leaves: any JSON value, depth-bounded,
+/// with its error messages.
+DecodeResult decode_general(std::string_view text, Scratch& scratch) {
   if (text.empty()) return failure("empty message");
   if (text.size() > kMaxDecodeBytes) {
     return failure("message of " + std::to_string(text.size()) + " bytes is over the limit of " +
                    std::to_string(kMaxDecodeBytes));
   }
-  Scratch scratch(text);
   std::string data_json;
   EnvelopeReader handler(data_json, text.size());
-  rapidjson::InsituStringStream stream(scratch.data());
+  rapidjson::InsituStringStream stream(scratch.copy(text));
   rapidjson::Reader reader;
   const rapidjson::ParseResult result = reader.Parse<kEnvelopeFlags>(stream, handler);
   if (result.IsError()) return failure(describe(result, handler));
@@ -233,6 +480,29 @@ std::variant<Inbound, DecodeFailure> decode(std::string_view text) {
   if (!envelope.has_event) return failure("missing event name");
   if (is_pusher_event(envelope.event)) return decode_pusher_event(envelope);
   return channel_event(envelope, std::move(data_json));
+}
+
+}  // namespace
+
+std::variant<Inbound, DecodeFailure> decode(std::string_view text) {
+  // Built in place and returned by its name only (no move): usually a channel event.
+  DecodeResult result(std::in_place_type<Inbound>, std::in_place_type<ChannelEvent>);
+  auto& plain = *std::get_if<ChannelEvent>(std::get_if<Inbound>(&result));
+  Scratch scratch;
+  if (text.empty() || text.size() > kMaxDecodeBytes ||
+      !decode_plain(text, plain, scratch.room(text.size() + 16))) {
+    result = decode_general(text, scratch);
+  } else if (is_pusher_event(plain.event)) {
+    Envelope envelope;
+    envelope.event = plain.event;
+    envelope.has_event = true;
+    envelope.channel = plain.channel;
+    envelope.user_id = plain.user_id;
+    envelope.data_kind = plain.has_data ? DataKind::string : DataKind::absent;
+    envelope.data = plain.data;
+    result = decode_pusher_event(envelope);  // computed before `plain` is replaced
+  }
+  return result;
 }
 
 }  // namespace pusher::detail::protocol

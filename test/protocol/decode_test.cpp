@@ -359,6 +359,57 @@ TEST_CASE("channel events keep their data unparsed") {
   });
 }
 
+// decode() reads the usual message (an object of string members, plain keys) in one pass of
+// its own and leaves everything else to RapidJSON: both must give the same results.
+TEST_CASE("string-only messages: the one-pass reader agrees with the general parser") {
+  const std::string long_text(40, 'x');  // strings past 16 bytes take the vector loop
+  check_table({
+      {"whitespace everywhere", " \t{ \"event\" :\r\n\"e\" , \"channel\"\t:\"c\" ,\"data\": \"d\" } \n",
+       "ChannelEvent{e|c|d|1|}"},
+      {"every two-byte escape, short",
+       R"j({"event":"e","data":"\"\\\/\b\f\n\r\t"})j", "ChannelEvent{e||\"\\/\b\f\n\r\t|1|}"},
+      {"every two-byte escape, long",
+       R"j({"event":"e","data":")j" + long_text + R"j(\"\\\/\b\f\n\r\t)j" + long_text + R"j("})j",
+       "ChannelEvent{e||" + long_text + "\"\\/\b\f\n\r\t" + long_text + "|1|}"},
+      {"escapes in every member",
+       R"j({"event":"a\\b\u00e9","channel":"c\"1","user_id":"u\/2","data":"\u20ac"})j",
+       "ChannelEvent{a\\b\xC3\xA9|c\"1|\xE2\x82\xAC|1|u/2}"},
+      {"\\u: 1, 2, 3 and 4 UTF-8 bytes, upper and lower hex",
+       R"j({"event":"e","data":"\u0041\u00E9\u20aC\uD83D\uDE00"})j",
+       "ChannelEvent{e||A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80|1|}"},
+      {"a lone low surrogate is encoded as it is (RapidJSON 1.1.0)",
+       R"j({"event":"e","data":"\udc00"})j", "ChannelEvent{e||\xED\xB0\x80|1|}"},
+      {"unknown string members skipped, escapes and all",
+       R"j({"x":"\"\u00e9\ud83d\ude00","event":"e","y":""})j", "ChannelEvent{e|||0|}"},
+      {"repeated string members: the last counts",
+       R"j({"event":"a","channel":"c1","data":"d1","event":"b","channel":"c2","data":"d2"})j",
+       "ChannelEvent{b|c2|d2|1|}"},
+      {"an escaped key is still a key", R"j({"ev\u0065nt":"e","d\u0061ta":"d"})j",
+       "ChannelEvent{e||d|1|}"},
+      {"data exactly at the end of a 16-byte block",
+       R"j({"event":"e","data":")j" + std::string(16, 'y') + R"j("})j",
+       "ChannelEvent{e||" + std::string(16, 'y') + "|1|}"},
+      {"raw UTF-8 and DEL pass through", "{\"event\":\"e\",\"data\":\"\xF0\x9F\x98\x80\x7F\"}",
+       "ChannelEvent{e||\xF0\x9F\x98\x80\x7F|1|}"},
+      {"protocol event with string members",
+       R"j({"event":"pusher_internal:subscription_succeeded","channel":"c","data":"{}"})j",
+       "SubscriptionSucceeded{c|0|0}"},
+      {"protocol name escaped", R"j({"event":"pusher\u003aping","data":"{}"})j", "Ping{}"},
+  });
+  // Errors inside strings keep RapidJSON's messages.
+  CHECK(failure_of(R"j({"event":"e","data":"\x"})j").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"event":"e","data":"\ud83d"})j").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"event":"e","data":"\ud83d\u0041"})j").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"event":"e","data":"\u12G4"})j").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of("{\"event\":\"e\",\"data\":\"a\tb\"}").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of("{\"event\":\"e\",\"data\":\"" + long_text + "\x01\"}").rfind(
+            "malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"event":"e","data":")j" + long_text).rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"event":"e",})j").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"event":"e"} x)j").rfind("malformed JSON: ", 0) == 0);
+  CHECK(failure_of(R"j({"channel":"c","data":"d"})j") == "missing event name");
+}
+
 TEST_CASE("malformed input is a DecodeFailure with a clear message") {
   check_table({
       {"empty", "", "DecodeFailure{empty message}"},
