@@ -98,7 +98,12 @@ std::vector<std::pair<pusher::AppEvent, pusher::Event>> ChatConnection::room_his
 std::string describe(const pusher::Error& error) {
   // The SDK's messages already say what failed; the code name is for when there is none.
   std::string text = error.message.empty() ? pusher::to_string(error.code) : error.message;
-  if (error.server_code != 0) text += " (" + std::to_string(error.server_code) + ")";
+  if (error.server_code != 0) {
+    // "HTTP 403", "close 1006", "Pusher 4001", "libcurl 7": which number it is matters.
+    static const char* const kinds[] = {"", "Pusher ", "close ", "HTTP ", "libcurl "};
+    const auto kind = static_cast<std::size_t>(error.code_kind);
+    text += " (" + std::string(kind < 5 ? kinds[kind] : "") + std::to_string(error.server_code) + ")";
+  }
   return text;
 }
 

@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
     if (args.states) {
       emit(std::string("{\"error\":{\"code\":\"") + pusher::to_string(error.code) +
            "\",\"message\":" + json_string(error.message) +
-           ",\"server_code\":" + std::to_string(error.server_code) + "}}");
+           ",\"server_code\":" + std::to_string(error.server_code) + ",\"code_kind\":\"" +
+           pusher::to_string(error.code_kind) + "\"}}");
     }
     if (error.code == pusher::ErrorCode::connection_refused) outcome.finish(1);
   }));
@@ -308,7 +309,7 @@ int main(int argc, char** argv) {
       } catch (const std::invalid_argument& e) {
         if (states) {
           emit(std::string("{\"error\":{\"code\":\"invalid_argument\",\"message\":") +
-               json_string(e.what()) + ",\"server_code\":0}}");
+               json_string(e.what()) + ",\"server_code\":0,\"code_kind\":\"none\"}}");
         }
       }
     }

@@ -55,7 +55,7 @@ TEST_CASE("pusher-cli exits 3 at its timeout, 1 when refused, 2 on usage errors"
     pusher::test::ChildProcess cli({cli_path(), "--url", soketi.ws_url(), "--key", "wrong-key",
                                     "--states", "--timeout", "20", "x"});
     CHECK(cli.wait(15s) == 1);
-    CHECK(cli.output().find(R"("server_code":4001)") != std::string::npos);
+    CHECK(cli.output().find(R"("server_code":4001,"code_kind":"pusher")") != std::string::npos);
   }
   {
     pusher::test::ChildProcess cli({cli_path(), "--key", "k", "chat"});
