@@ -468,6 +468,20 @@ void World::check_bounds() {
     if (c.core->queued_client_events() > o.outbound_queue_limit * channels.size()) {
       violate("I4", "queued client events over their bound");
     }
+    // I6 (internal): the subscription state machine agrees with itself and the connection.
+    using SubState = detail::Subscription::State;
+    const bool connected = c.core->state() == ConnectionState::connected;
+    for (auto& ch : channels) {
+      if (ch->subscribed() != (ch->state() == SubState::subscribed)) {
+        violate("I6", ch->name() + ": subscribed() disagrees with its state");
+      }
+      if (ch->state() == SubState::unsubscribing && !ch->stale()) {
+        violate("I6", ch->name() + " is unsubscribing but its handle is not stale");
+      }
+      if (!connected && ch->state() != SubState::idle) {
+        violate("I6", ch->name() + " is not idle while the connection is down");
+      }
+    }
     for (auto& ch : channels) {
       if (static_cast<std::size_t>(ch->members().count()) > o.max_presence_members) {
         violate("I4", ch->name() + " holds " + std::to_string(ch->members().count()) + " members");

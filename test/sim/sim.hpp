@@ -21,7 +21,7 @@ struct Step {
 };
 
 struct Violation {
-  std::string invariant;  ///< "I1".."I5"
+  std::string invariant;  ///< "I1".."I6"
   std::string what;
   std::size_t step = 0;   ///< index of the step after which it was seen
 };
