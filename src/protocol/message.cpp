@@ -7,6 +7,12 @@
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #define PUSHER_DECODE_SSE2 1
+// The block unescape needs SSSE3's pshufb: compiled for it, used after a CPU check.
+// PUSHER_DECODE_NO_SSSE3 leaves it out (to test the SSE2 path on a CPU that has SSSE3).
+#if defined(__x86_64__) && !defined(PUSHER_DECODE_NO_SSSE3)
+#include <tmmintrin.h>
+#define PUSHER_DECODE_SSSE3 1
+#endif
 #endif
 
 #include <rapidjson/error/en.h>
@@ -289,11 +295,48 @@ inline std::size_t unescape_room(const char* p, const char* end) {
   return static_cast<std::size_t>(end - p) + 16;
 }
 
+/// Handles the special byte at `p` (unescape()'s loops stop there): copies an escape, or
+/// ends the string. Returns 1 after the closing quote, 0 to go on, -1 for anything left to the
+/// RapidJSON path: a control character, an invalid escape, a lone surrogate, no more input.
+__attribute__((always_inline)) inline int unescape_special(const char*& p, const char* end,
+                                                           char*& w) {
+  if (*p == '"') {
+    ++p;
+    return 1;
+  }
+  if (*p != '\\' || end - p < 2) return -1;
+  if (p[1] == '"' || p[1] == '\\') {  // the usual ones, in JSON inside a JSON string
+    *w++ = p[1];
+    p += 2;
+    return 0;
+  }
+  if (const char plain = simple_escape(p[1]); plain != 0) {
+    *w++ = plain;
+    p += 2;
+    return 0;
+  }
+  if (p[1] != 'u' || end - p < 6) return -1;
+  long cp = hex4(p + 2);
+  p += 6;
+  if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return -1;
+  if (cp >= 0xD800 && cp <= 0xDBFF) {
+    // A high surrogate must be followed by an escaped low one.
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return -1;
+    const long low = hex4(p + 2);
+    if (low < 0xDC00 || low > 0xDFFF) return -1;
+    cp = (((cp - 0xD800) << 10) | (low - 0xDC00)) + 0x10000;
+    p += 6;
+  }
+  w = put_utf8(w, static_cast<unsigned long>(cp));
+  return 0;
+}
+
 /// Unescapes the rest of a JSON string whose opening quote is just before `p` into `out`,
 /// which has unescape_room(p, end) bytes. Returns the position after the closing quote and
 /// moves `out` past the last byte written, or returns nullptr for anything left to the
 /// RapidJSON path: no closing quote, a control character, an invalid escape, a lone surrogate.
-const char* unescape(const char* p, const char* end, char*& out) {
+/// Stops at every special byte (SSE2 or plain C++); unescape_blocks() below is the fast one.
+const char* unescape_each(const char* p, const char* end, char*& out) {
   char* w = out;  // a local: stores through char* could otherwise alias `out`
   for (;;) {
     // Copy up to the next quote, backslash or control character.
@@ -324,35 +367,139 @@ const char* unescape(const char* p, const char* end, char*& out) {
       while (p != end && !special(*p)) *w++ = *p++;
       if (p == end) return nullptr;
     }
-    if (*p == '"') {
+    const int step = unescape_special(p, end, w);
+    if (step < 0) return nullptr;
+    if (step > 0) {
       out = w;
-      return p + 1;
+      return p;
     }
-    if (*p != '\\' || end - p < 2) return nullptr;
-    if (p[1] == '"' || p[1] == '\\') {  // the usual ones, in JSON inside a JSON string
-      *w++ = p[1];
-      p += 2;
-      continue;
-    }
-    if (const char plain = simple_escape(p[1]); plain != 0) {
-      *w++ = plain;
-      p += 2;
-      continue;
-    }
-    if (p[1] != 'u' || end - p < 6) return nullptr;
-    long cp = hex4(p + 2);
-    p += 6;
-    if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return nullptr;
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-      // A high surrogate must be followed by an escaped low one.
-      if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return nullptr;
-      const long low = hex4(p + 2);
-      if (low < 0xDC00 || low > 0xDFFF) return nullptr;
-      cp = (((cp - 0xD800) << 10) | (low - 0xDC00)) + 0x10000;
-      p += 6;
-    }
-    w = put_utf8(w, static_cast<unsigned long>(cp));
   }
+}
+
+#ifdef PUSHER_DECODE_SSSE3
+/// For each byte `m` (bit i: keep byte i of 8), the pshufb indices that pack the kept bytes
+/// to the front, and how many there are.
+struct PackTable {
+  std::uint64_t indices[256];
+  std::uint8_t count[256];
+};
+
+constexpr PackTable make_pack_table() {
+  PackTable t{};
+  for (unsigned m = 0; m < 256; ++m) {
+    std::uint64_t indices = 0;
+    unsigned n = 0;
+    for (unsigned i = 0; i < 8; ++i) {
+      if ((m >> i) & 1U) indices |= std::uint64_t{i} << (8 * n++);
+    }
+    t.indices[m] = indices;
+    t.count[m] = static_cast<std::uint8_t>(n);
+  }
+  return t;
+}
+
+constexpr PackTable kPack = make_pack_table();
+
+/// unescape() with SSSE3: a 16-byte block whose only escapes are `\"` and `\\` (the whole of
+/// double-encoded JSON's) is unescaped without a branch per escape: its backslashes that
+/// start an escape are dropped by one pshufb. Any other block (a control character, another
+/// escape) goes through unescape_special() up to its first special byte, as unescape_each().
+__attribute__((target("ssse3"))) const char* unescape_blocks(const char* p, const char* end,
+                                                             char*& out) {
+  char* w = out;
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i last_control = _mm_set1_epi8(0x1F);
+  const __m128i high_half = _mm_set_epi64x(0x0808080808080808, 0);
+  for (;;) {
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+      const auto slashes =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)));
+      const auto controls = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v)));
+      if ((quotes | slashes | controls) == 0) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+        p += 16;
+        w += 16;
+        continue;
+      }
+      if (controls == 0) {
+        // The backslashes that start an escape: the first of a run, then every other one.
+        // Usually no two are adjacent, and then all of them do.
+        unsigned starts = slashes;
+        if ((slashes & (slashes << 1)) != 0) {
+          starts = 0;
+          for (unsigned rest = slashes; rest != 0;) {
+            const unsigned first = rest & (0U - rest);
+            starts |= first;
+            rest &= ~(first | (first << 1));
+          }
+        }
+        const unsigned escaped = starts << 1;
+        const unsigned closing = quotes & ~escaped;
+        // The block's part handled here: up to the closing quote, else all of it, else (an
+        // escape that starts at its last byte) all but that byte.
+        unsigned length = 16;
+        if (closing != 0) {
+          length = static_cast<unsigned>(__builtin_ctz(closing));
+        } else if ((starts & 0x8000U) != 0) {
+          length = 15;
+        }
+        const unsigned part = (1U << length) - 1;
+        if ((escaped & part & ~(quotes | slashes)) == 0) {
+          const unsigned keep = ~starts & part;
+          const __m128i order = _mm_add_epi8(
+              _mm_set_epi64x(static_cast<long long>(kPack.indices[keep >> 8]),
+                             static_cast<long long>(kPack.indices[keep & 0xFFU])),
+              high_half);
+          const __m128i packed = _mm_shuffle_epi8(v, order);
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(w), packed);
+          w += kPack.count[keep & 0xFFU];
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(w), _mm_unpackhi_epi64(packed, packed));
+          w += kPack.count[keep >> 8];
+          p += length;
+          if (closing != 0) {
+            out = w;
+            return p + 1;
+          }
+          continue;
+        }
+      }
+      // Something else: up to the first special byte, then the general step.
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);  // all 16, the excess is overwritten
+      const int n = __builtin_ctz(quotes | slashes | controls);
+      p += n;
+      w += n;
+      break;
+    }
+    if (end - p < 16) {
+      while (p != end && !special(*p)) *w++ = *p++;
+      if (p == end) return nullptr;
+    }
+    const int step = unescape_special(p, end, w);
+    if (step < 0) return nullptr;
+    if (step > 0) {
+      out = w;
+      return p;
+    }
+  }
+}
+
+/// Whether this CPU runs unescape_blocks() (read once, before main).
+const bool kHaveSsse3 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("ssse3") != 0;
+}();
+#endif
+
+/// unescape_blocks() where the CPU has SSSE3, else unescape_each(); same contract.
+inline const char* unescape(const char* p, const char* end, char*& out) {
+#ifdef PUSHER_DECODE_SSSE3
+  if (kHaveSsse3) return unescape_blocks(p, end, out);
+#endif
+  return unescape_each(p, end, out);
 }
 
 /// JSON whitespace (RapidJSON's SkipWhitespace).

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -408,6 +409,42 @@ TEST_CASE("string-only messages: the one-pass reader agrees with the general par
   CHECK(failure_of(R"j({"event":"e",})j").rfind("malformed JSON: ", 0) == 0);
   CHECK(failure_of(R"j({"event":"e"} x)j").rfind("malformed JSON: ", 0) == 0);
   CHECK(failure_of(R"j({"channel":"c","data":"d"})j") == "missing event name");
+}
+
+// With SSSE3, a 16-byte block whose escapes are all \" and \\ is unescaped at once; other
+// blocks stop at each escape. Every escape, run of backslashes and closing quote at every
+// offset of a block, so that each crosses a block boundary somewhere.
+TEST_CASE("escapes at every offset of a 16-byte block") {
+  const std::string tail(40, 'z');
+  const std::pair<std::string, std::string> escapes[] = {
+      {R"(\")", "\""},         {R"(\\)", "\\"},           {R"(\\\")", "\\\""},
+      {R"(\\\\)", "\\\\"},     {R"(\"\")", "\"\""},       {R"(\\\\\\\")", "\\\\\\\""},
+      {R"(\/)", "/"},          {R"(\n)", "\n"},           {R"(\\n)", "\\n"},
+      {R"(\u00e9)", "\xC3\xA9"}, {R"(\\u00e9)", "\\u00e9"}, {R"(a\"b\\c\"d\\e\"f)", "a\"b\\c\"d\\e\"f"},
+  };
+  for (std::size_t k = 0; k <= 40; ++k) {
+    const std::string head(k, 'y');
+    for (const auto& [escaped, plain] : escapes) {
+      CAPTURE(k);
+      CAPTURE(escaped);
+      CHECK(render(decode(R"j({"event":"e","data":")j" + head + escaped + tail + R"j("})j")) ==
+            "ChannelEvent{e||" + head + plain + tail + "|1|}");
+      // The closing quote right after the escape, and the string then ending the message.
+      CHECK(render(decode(R"j({"event":"e","data":")j" + head + escaped + R"j("})j")) ==
+            "ChannelEvent{e||" + head + plain + "|1|}");
+      CHECK(render(decode(R"j({"data":")j" + head + escaped + R"j(","event":"e"})j")) ==
+            "ChannelEvent{e||" + head + plain + "|1|}");
+    }
+    CAPTURE(k);
+    CHECK(failure_of(R"j({"event":"e","data":")j" + head + R"j(\x)j" + tail + R"j("})j")
+              .rfind("malformed JSON: ", 0) == 0);
+    CHECK(failure_of(R"j({"event":"e","data":")j" + head + R"j(\\\x)j" + tail + R"j("})j")
+              .rfind("malformed JSON: ", 0) == 0);
+    CHECK(failure_of(R"j({"event":"e","data":")j" + head + "\\\"\x01" + tail + R"j("})j")
+              .rfind("malformed JSON: ", 0) == 0);
+    CHECK(failure_of(R"j({"event":"e","data":")j" + head + R"j(\")j").rfind("malformed JSON: ", 0) ==
+          0);
+  }
 }
 
 TEST_CASE("malformed input is a DecodeFailure with a clear message") {
