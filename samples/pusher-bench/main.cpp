@@ -60,6 +60,7 @@ namespace {
 struct Args {
   pusher::Options options;
   std::string channel;
+  long channels = 1;  // connection i subscribes to `channel` (1) or to `channel-(i % channels)`
   long connections = 1;
   long events = 0;
   double timeout = 60;
@@ -71,8 +72,8 @@ struct Args {
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "pusher-bench: " << problem << "\n"
             << "usage: pusher-bench --url ws://HOST:PORT[/PATH] --key KEY --channel C "
-               "--connections N --events M [--timeout S] [--idle S] [--per-connection] "
-               "[--max-connecting K]\n";
+               "--connections N --events M [--channels C] [--timeout S] [--idle S] "
+               "[--per-connection] [--max-connecting K]\n";
   std::exit(2);
 }
 
@@ -111,6 +112,8 @@ Args parse(int argc, char** argv) {
       a.options.key = next_value(i, argc, argv);
     } else if (arg == "--channel") {
       a.channel = next_value(i, argc, argv);
+    } else if (arg == "--channels") {
+      a.channels = static_cast<long>(to_number(next_value(i, argc, argv), "channels", 1e6));
     } else if (arg == "--connections") {
       a.connections = static_cast<long>(to_number(next_value(i, argc, argv), "connections", 1e6));
     } else if (arg == "--events") {
@@ -135,6 +138,7 @@ Args parse(int argc, char** argv) {
   if (a.options.key.empty()) usage("--key is required");
   if (a.channel.empty()) usage("--channel is required");
   if (a.connections < 1) usage("--connections must be at least 1");
+  if (a.channels < 1) usage("--channels must be at least 1");
   if (!have_events) usage("--events is required (0: hold the connections idle)");
   if (a.timeout <= 0) usage("--timeout must be positive");
   return a;
@@ -357,7 +361,8 @@ int main(int argc, char** argv) {
   managers.reserve(static_cast<std::size_t>(args.connections));
   for (long i = 0; i < args.connections; ++i) {
     auto manager = std::make_unique<pusher::Manager>(args.options);
-    pusher::Channel channel = manager->subscribe(args.channel);
+    pusher::Channel channel = manager->subscribe(
+        args.channels == 1 ? args.channel : args.channel + "-" + std::to_string(i % args.channels));
     // Released: each callback lives exactly as long as its Manager, which goes first.
     manager->on_state_change([shared, i](const pusher::StateChange& c) {
       if (c.current != pusher::ConnectionState::connected) on_lost(*shared, i);

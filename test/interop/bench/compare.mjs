@@ -11,7 +11,11 @@
 //   latency    1 connection, 2,000 events one at a time through the HTTP API (publisher.mjs)
 //   fanout     200 connections in one process x 200 events
 //   memory     1,000 idle connections: RSS per connection
-//   10k        pusher-cpp alone: 10,000 connections on one loop thread
+//   10k        10,000 connections (pusher-cpp: on one loop thread) spread over 100 channels,
+//              both clients; then both with all 10,000 on one channel, which measures
+//              soketi: its local adapter counts a channel's sockets by copying them
+//              into a new Map on every subscribe (local-adapter.js addToChannel), so N
+//              subscribers of one channel cost it O(N^2)
 //   reconnect  100 connections; soketi SIGKILLed and restarted: ready -> all resubscribed
 //   outage     100 connections; soketi SIGKILLed, left down for each of --outages seconds (a
 //              comma list, default 2,10,30), then started again on the same port (its start-up
@@ -254,6 +258,7 @@ function startClient(kind, flags) {
     '--events', String(flags.events), '--timeout', String(flags.timeout)];
   if (flags.idle !== undefined) argv.push('--idle', String(flags.idle));
   if (flags.perConnection) argv.push('--per-connection');
+  if (flags.channels) argv.push('--channels', String(flags.channels));
   if (kind === 'cpp') return start(cppBench, argv);
   // pusher-js 8 keeps a few buffers per socket: give the heap room for 1,000 of them.
   return start(process.execPath, ['--max-old-space-size=4096', path.join(here, 'pusher-js-bench.mjs'), ...argv]);
@@ -319,8 +324,9 @@ async function latencyRun(kind, connections, events, intervalMs, timeoutS) {
   return result;
 }
 
-async function idleRun(kind, connections, idle, timeoutS) {
-  const client = startClient(kind, { channel: freshChannel('idle'), connections, events: 0, idle, timeout: timeoutS });
+async function idleRun(kind, connections, idle, timeoutS, channels = 1) {
+  const client = startClient(kind, { channel: freshChannel('idle'), channels, connections, events: 0, idle,
+    timeout: timeoutS });
   await waitReady(client, timeoutS * 1000);
   return finalLine(client, (idle + 60) * 1000);
 }
@@ -504,14 +510,23 @@ async function main() {
   }
   if (only.has('10k')) {
     if (args['skip-10k']) {
-      row('10,000 conns, one loop thread', 'skipped', null, undefined, args['skip-10k'], null);
+      row('10,000 conns', 'skipped', null, undefined, args['skip-10k'], null);
     } else {
-      const r = await alternate('10k', () => idleRun('cpp', 10000, 5, 300), ['cpp'], 1);
+      const r = await alternate('10k', (kind) => idleRun(kind, 10000, 5, 300, 100), kinds, 1);
       raw.tenk = r;
-      const x = r.cpp[0] ?? {};
-      row('10,000 conns, one loop thread (cpp)', 'subscribed', x.subscribed ?? null, undefined, '10,000', x.subscribed === 10000);
-      row('10,000 conns, one loop thread (cpp)', 'connect + subscribe all, ms', x.connect_ms ?? null, undefined, '', null);
-      row('10,000 conns, one loop thread (cpp)', 'RSS KiB per connection', x.rss_per_conn_kib ?? null, undefined, '', null, 1);
+      const scenario = '10,000 conns, 100 channels (cpp: one loop thread)';
+      const subscribed = pick(r, 'cpp', 'subscribed');
+      row(scenario, 'subscribed', subscribed, pick(r, 'js', 'subscribed'), '10,000', subscribed === 10000);
+      const ms = pick(r, 'cpp', 'connect_ms');
+      row(scenario, 'connect + subscribe all, ms', ms, pick(r, 'js', 'connect_ms'), '<= 5,000 ms',
+        ms === null || ms === undefined ? null : ms <= 5000);
+      row(scenario, 'RSS KiB per connection', pick(r, 'cpp', 'rss_per_conn_kib'), pick(r, 'js', 'rss_per_conn_kib'), '', null, 1);
+      const one = await alternate('10k-one-channel', (kind) => idleRun(kind, 10000, 5, 300, 1), kinds, 1);
+      raw.tenkOneChannel = one;
+      const oneScenario = '10,000 conns, one channel (soketi-bound)';
+      const oneSubscribed = pick(one, 'cpp', 'subscribed');
+      row(oneScenario, 'subscribed', oneSubscribed, pick(one, 'js', 'subscribed'), '10,000', oneSubscribed === 10000);
+      row(oneScenario, 'connect + subscribe all, ms', pick(one, 'cpp', 'connect_ms'), pick(one, 'js', 'connect_ms'), '', null);
     }
   }
   if (only.has('reconnect')) {

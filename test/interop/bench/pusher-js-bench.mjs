@@ -1,10 +1,10 @@
 // pusher-js's side of pusher-bench (samples/pusher-bench): the same flags, the same lines.
 //
 //   node pusher-js-bench.mjs --url ws://HOST:PORT --key KEY --channel C --connections N
-//                            --events M [--timeout S] [--idle S] [--per-connection]
+//                            --events M [--channels K] [--timeout S] [--idle S] [--per-connection]
 //
 // N pusher-js 8.6 clients (one WebSocket each) in this one Node process, all subscribed to
-// C. Prints `{"ready":N}` once all are subscribed, then counts the events whose data has a
+// C (with --channels K > 1: client i to C-(i % K)). Prints `{"ready":N}` once all are subscribed, then counts the events whose data has a
 // numeric `t` (epoch ms, stamped by the publisher just before its HTTP call) and, when every
 // connection got M (or at --timeout), prints one JSON line with the fields pusher-bench
 // prints: latency from `t` to the callback (p50/p90/p99/max us), rss_kib (VmRSS),
@@ -22,12 +22,13 @@ const Pusher = PusherModule.default ?? PusherModule;
 
 function usage(problem) {
   process.stderr.write(`pusher-js-bench: ${problem}\nusage: node pusher-js-bench.mjs --url ws://HOST:PORT ` +
-    '--key KEY --channel C --connections N --events M [--timeout S] [--idle S] [--per-connection]\n');
+    '--key KEY --channel C --connections N --events M [--channels K] [--timeout S] [--idle S] ' +
+    '[--per-connection]\n');
   process.exit(2);
 }
 
-const args = { connections: 1, timeout: 60, idle: 10, 'per-connection': false };
-const valued = ['url', 'key', 'channel', 'connections', 'events', 'timeout', 'idle'];
+const args = { connections: 1, channels: 1, timeout: 60, idle: 10, 'per-connection': false };
+const valued = ['url', 'key', 'channel', 'channels', 'connections', 'events', 'timeout', 'idle'];
 for (let i = 2; i < process.argv.length; i++) {
   const name = process.argv[i].startsWith('--') ? process.argv[i].slice(2) : null;
   if (name === 'per-connection') {
@@ -50,6 +51,7 @@ if (!args.key) usage('--key is required');
 if (!args.channel) usage('--channel is required');
 if (args.events === undefined) usage('--events is required (0: hold the connections idle)');
 if (!(args.connections >= 1)) usage('--connections must be at least 1');
+if (!(args.channels >= 1) || !Number.isInteger(args.channels)) usage('--channels must be a whole number, at least 1');
 const url = /^(wss?):\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(args.url);
 if (!url) usage('--url must be ws://HOST:PORT or wss://...');
 const tls = url[1] === 'wss';
@@ -114,7 +116,7 @@ for (let i = 0; i < N; i++) {
     enabledTransports: tls ? ['wss'] : ['ws'],
     disableStats: true,
   });
-  const channel = client.subscribe(args.channel);
+  const channel = client.subscribe(args.channels === 1 ? args.channel : `${args.channel}-${i % args.channels}`);
   client.connection.bind('state_change', ({ current }) => {
     if (current !== 'connected') lost(i);
   });
