@@ -121,6 +121,11 @@ void ManagerCore::on_channel_event(protocol::ChannelEvent& m) {
     return;  // held for a fresh key, or reported
   }
   deliver(channel, event);
+  // The buffers go back to the message: the Service decodes the next one into them.
+  m.channel.swap(event.channel);
+  m.event.swap(event.name);
+  m.data.swap(event.data);
+  m.user_id.swap(event.user_id);
 }
 
 void ManagerCore::deliver(const std::shared_ptr<Subscription>& channel, const Event& event) {
@@ -134,11 +139,7 @@ void ManagerCore::notify(Subscription& subscription, const std::string& name, st
 
 void ManagerCore::notify(Subscription* channel, const std::string& channel_name,
                          const std::string& name, std::string data) {
-  Event event;
-  event.channel = channel_name;
-  event.name = name;
-  event.data = std::move(data);
-  event.received_at = std::chrono::system_clock::now();
+  const Event event{channel_name, name, std::move(data), {}, std::chrono::system_clock::now()};
   dispatch(channel, event, false);
 }
 

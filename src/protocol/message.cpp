@@ -514,8 +514,14 @@ inline const char* skip_space(const char* p, const char* end) {
 
 /// Decodes `text` into `out` when it is an object of string members with plain keys, one of
 /// them `event`; false leaves the message to the RapidJSON path (`out` is then garbage).
+/// `out` may hold an earlier message: its strings are emptied, their capacity kept.
 /// `scratch` has unescape_room() for all of `text`.
 bool decode_plain(std::string_view text, ChannelEvent& out, char* scratch) {
+  out.event.clear();
+  out.channel.clear();
+  out.data.clear();
+  out.has_data = false;
+  out.user_id.clear();
   const char* p = text.data();
   const char* const end = p + text.size();
   p = skip_space(p, end);
@@ -631,24 +637,39 @@ DecodeResult decode_general(std::string_view text, Scratch& scratch) {
 
 }  // namespace
 
+bool decode(std::string_view text, Inbound& into, DecodeFailure& failure) {
+  auto* plain = std::get_if<ChannelEvent>(&into);
+  if (plain == nullptr) plain = &into.emplace<ChannelEvent>();
+  Scratch scratch;
+  DecodeResult result;
+  if (text.empty() || text.size() > kMaxDecodeBytes ||
+      !decode_plain(text, *plain, scratch.room(text.size() + 16))) {
+    result = decode_general(text, scratch);
+  } else if (is_pusher_event(plain->event)) {
+    Envelope envelope;
+    envelope.event = plain->event;
+    envelope.has_event = true;
+    envelope.channel = plain->channel;
+    envelope.user_id = plain->user_id;
+    envelope.data_kind = plain->has_data ? DataKind::string : DataKind::absent;
+    envelope.data = plain->data;
+    result = decode_pusher_event(envelope);  // computed before `into` is replaced
+  } else {
+    return true;  // the usual message: a channel event, decoded where it is
+  }
+  if (auto* failed = std::get_if<DecodeFailure>(&result)) {
+    failure = std::move(*failed);
+    return false;
+  }
+  into = std::move(*std::get_if<Inbound>(&result));
+  return true;
+}
+
 std::variant<Inbound, DecodeFailure> decode(std::string_view text) {
   // Built in place and returned by its name only (no move): usually a channel event.
   DecodeResult result(std::in_place_type<Inbound>, std::in_place_type<ChannelEvent>);
-  auto& plain = *std::get_if<ChannelEvent>(std::get_if<Inbound>(&result));
-  Scratch scratch;
-  if (text.empty() || text.size() > kMaxDecodeBytes ||
-      !decode_plain(text, plain, scratch.room(text.size() + 16))) {
-    result = decode_general(text, scratch);
-  } else if (is_pusher_event(plain.event)) {
-    Envelope envelope;
-    envelope.event = plain.event;
-    envelope.has_event = true;
-    envelope.channel = plain.channel;
-    envelope.user_id = plain.user_id;
-    envelope.data_kind = plain.has_data ? DataKind::string : DataKind::absent;
-    envelope.data = plain.data;
-    result = decode_pusher_event(envelope);  // computed before `plain` is replaced
-  }
+  DecodeFailure failure;
+  if (!decode(text, *std::get_if<Inbound>(&result), failure)) result = std::move(failure);
   return result;
 }
 

@@ -113,4 +113,9 @@ inline constexpr std::size_t kMaxDecodeBytes = std::size_t{64} << 20;
 /// parsing never nests deeper than kMaxJsonDepth. Thread-safe: the scratch is thread_local.
 std::variant<Inbound, DecodeFailure> decode(std::string_view text);
 
+/// decode() into `into`, for a caller that decodes message after message: a ChannelEvent that
+/// `into` already holds keeps its strings' capacity, so the usual message allocates nothing.
+/// Returns false and sets `failure` for bad input (`into` is then unspecified).
+bool decode(std::string_view text, Inbound& into, DecodeFailure& failure);
+
 }  // namespace pusher::detail::protocol

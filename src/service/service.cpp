@@ -24,6 +24,8 @@ constexpr std::size_t kMaxPingsInFlight = 8;
 // Past this much unsent data a server's ping goes unanswered (RFC 6455 §5.5.3 lets a pong be
 // skipped): a server that pings but never reads must not grow our write buffer.
 constexpr std::size_t kPongBacklog = 64 * 1024;
+// A channel event's data buffer up to this size is kept for the next message.
+constexpr std::size_t kKeptMessageBytes = 4096;
 // A close 1009 from the server: what we sent was over its limit (RFC 6455 §7.4.1).
 constexpr int kCloseTooBig = 1009;
 
@@ -233,12 +235,26 @@ void Service::on_text(std::string_view message) {
   }
   listener_.on_frame(message);
   if (!transport_active_) return;  // a frame callback ended the connection
-  auto decoded = protocol::decode(message);
-  if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
-    report(ErrorCode::malformed_message, "skipped a malformed message: " + failure->message);
+  protocol::Inbound nested;
+  protocol::Inbound& inbound = handling_message_ ? nested : inbound_;
+  protocol::DecodeFailure failure;
+  if (!protocol::decode(message, inbound, failure)) {
+    report(ErrorCode::malformed_message, "skipped a malformed message: " + failure.message);
     return;
   }
-  auto& inbound = std::get<protocol::Inbound>(decoded);
+  const bool outer = !handling_message_;
+  handling_message_ = true;
+  handle(inbound);
+  if (!outer) return;
+  handling_message_ = false;
+  // Buffers kept for the next message, up to a size; a rare large one is not held for good.
+  if (auto* event = std::get_if<protocol::ChannelEvent>(&inbound_);
+      event != nullptr && event->data.capacity() > kKeptMessageBytes) {
+    inbound_.emplace<protocol::ChannelEvent>();
+  }
+}
+
+void Service::handle(protocol::Inbound& inbound) {
   if (auto* established = std::get_if<protocol::ConnectionEstablished>(&inbound)) {
     on_established(*established);
   } else if (std::holds_alternative<protocol::Ping>(inbound)) {

@@ -97,6 +97,7 @@ class Service final : private net::WebSocketListener {
   void begin_attempt();
   void leave_pacer();
   void on_established(const protocol::ConnectionEstablished& established);
+  void handle(protocol::Inbound& inbound);
   void on_server_error(const protocol::ServerError& error, protocol::Inbound& inbound);
   void after_drop(int close_code, Ending ending, Error error, bool explained,
                   const std::string& server_message);
@@ -136,6 +137,10 @@ class Service final : private net::WebSocketListener {
   net::ConnectPacer::Ticket pacer_ticket_ = 0;  // a slot held or waited for
   std::string socket_id_;
   std::chrono::milliseconds activity_timeout_{0};
+  // Each message is decoded into this, so a channel event reuses the last one's strings. A
+  // message that arrives while one is being handled (none does today) gets its own.
+  protocol::Inbound inbound_;
+  bool handling_message_ = false;
 
   int recent_error_code_ = 0;
   std::string recent_error_message_;

@@ -447,6 +447,58 @@ TEST_CASE("escapes at every offset of a 16-byte block") {
   }
 }
 
+// The Service decodes every message into one Inbound: each result must be what a fresh
+// decode gives, whatever the message before it left there.
+TEST_CASE("decoding into a used Inbound gives what a fresh decode gives") {
+  const std::string long_data(300, 'x');
+  const std::vector<std::string> wires = {
+      R"({"event":"client-typing","channel":"presence-room","data":"{}","user_id":"7"})",
+      R"({"event":"App\\Events\\MessageSent","channel":"chat","data":")" + long_data + R"("})",
+      R"({"event":"e","channel":"c"})",                         // no data, no user_id
+      R"({"event":"e","data":{"a":[1,2.50,"\u00e9"]}})",         // the RapidJSON path
+      R"({"event":"e","channel":"c","data":"short","user_id":"8"})",
+      R"({"event":"pusher:ping","data":"{}"})",
+      R"({"event":"e","data":"after a ping"})",
+      R"({"event":"pusher_internal:subscription_succeeded","channel":"c","data":"{}"})",
+      R"({"event":"e","data":"\"x\""})",
+      R"({"event":)",                                            // malformed
+      R"({"event":"e","channel":"c2","data":"after a failure"})",
+      R"({"event":"e","data":"z","data":"repeated: the last counts"})",
+  };
+  Inbound into;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& wire : wires) {
+      CAPTURE(wire);
+      DecodeFailure failure;
+      const bool ok = decode(wire, into, failure);
+      const std::string fresh = render(decode(wire));
+      if (ok) {
+        CHECK(render(std::variant<Inbound, DecodeFailure>(into)) == fresh);
+      } else {
+        CHECK("DecodeFailure{" + failure.message + "}" == fresh);
+      }
+    }
+  }
+}
+
+TEST_CASE("a channel event decoded into a used Inbound keeps its strings' capacity") {
+  Inbound into;
+  DecodeFailure failure;
+  const std::string first = R"({"event":"App\\Events\\MessageSent","channel":"private-chat.1","data":")" +
+                            std::string(200, 'a') + R"("})";
+  REQUIRE(decode(first, into, failure));
+  const auto& event = std::get<ChannelEvent>(into);
+  const char* data = event.data.data();
+  const char* name = event.event.data();
+  REQUIRE(decode(R"({"event":"App\\Events\\MessageRead","channel":"private-chat.1","data":"short"})",
+                 into, failure));
+  REQUIRE(std::holds_alternative<ChannelEvent>(into));
+  CHECK(std::get<ChannelEvent>(into).data == "short");
+  CHECK(std::get<ChannelEvent>(into).event == "App\\Events\\MessageRead");
+  CHECK(std::get<ChannelEvent>(into).data.data() == data);
+  CHECK(std::get<ChannelEvent>(into).event.data() == name);
+}
+
 TEST_CASE("malformed input is a DecodeFailure with a clear message") {
   check_table({
       {"empty", "", "DecodeFailure{empty message}"},
