@@ -331,6 +331,15 @@ __attribute__((always_inline)) inline int unescape_special(const char*& p, const
   return 0;
 }
 
+/// The scalar end of one unescape step: copies plain bytes up to the next special one (none
+/// when `p` is at one already), then handles it as unescape_special() does; -1 also when the
+/// input ends first.
+__attribute__((always_inline)) inline int scalar_step(const char*& p, const char* end, char*& w) {
+  while (p != end && !special(*p)) *w++ = *p++;
+  if (p == end) return -1;
+  return unescape_special(p, end, w);
+}
+
 /// Unescapes the rest of a JSON string whose opening quote is just before `p` into `out`,
 /// which has unescape_room(p, end) bytes. Returns the position after the closing quote and
 /// moves `out` past the last byte written, or returns nullptr for anything left to the
@@ -340,7 +349,6 @@ const char* unescape_each(const char* p, const char* end, char*& out) {
   char* w = out;  // a local: stores through char* could otherwise alias `out`
   for (;;) {
     // Copy up to the next quote, backslash or control character.
-    bool found = false;
 #ifdef PUSHER_DECODE_SSE2
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
@@ -356,18 +364,13 @@ const char* unescape_each(const char* p, const char* end, char*& out) {
         const int n = __builtin_ctz(static_cast<unsigned>(mask));
         p += n;
         w += n;
-        found = true;
         break;
       }
       p += 16;
       w += 16;
     }
 #endif
-    if (!found) {
-      while (p != end && !special(*p)) *w++ = *p++;
-      if (p == end) return nullptr;
-    }
-    const int step = unescape_special(p, end, w);
+    const int step = scalar_step(p, end, w);
     if (step < 0) return nullptr;
     if (step > 0) {
       out = w;
@@ -474,11 +477,7 @@ __attribute__((target("ssse3"))) const char* unescape_blocks(const char* p, cons
       w += n;
       break;
     }
-    if (end - p < 16) {
-      while (p != end && !special(*p)) *w++ = *p++;
-      if (p == end) return nullptr;
-    }
-    const int step = unescape_special(p, end, w);
+    const int step = scalar_step(p, end, w);
     if (step < 0) return nullptr;
     if (step > 0) {
       out = w;
